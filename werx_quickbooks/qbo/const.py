@@ -85,3 +85,92 @@ FAULT_CODES = {
     CODE_BUSINESS_VALIDATION: 'ValidationError',
     CODE_DUPLICATE_NAME: 'DuplicateName',
 }
+
+# ===================================================================== #
+# === LISTS: mapping tables (owned by the Lists work; keep at the end) === #
+# ===================================================================== #
+
+# QBO AccountType -> Odoo 18 account.account account_type.
+ACCOUNT_TYPES = {
+    'Bank': 'asset_cash',
+    'Accounts Receivable': 'asset_receivable',
+    'Other Current Asset': 'asset_current',
+    'Fixed Asset': 'asset_fixed',
+    'Other Asset': 'asset_non_current',
+    'Accounts Payable': 'liability_payable',
+    'Credit Card': 'liability_credit_card',
+    'Other Current Liability': 'liability_current',
+    'Long Term Liability': 'liability_non_current',
+    'Equity': 'equity',
+    'Income': 'income',
+    'Other Income': 'income_other',
+    'Cost of Goods Sold': 'expense_direct_cost',
+    'Expense': 'expense',
+    'Other Expense': 'expense',
+}
+
+# (AccountType, AccountSubType) pairs whose meaning in Odoo differs from the type alone.
+# Retained earnings is QBO's computed profit-and-loss account: Odoo's single "Current Year Earnings".
+ACCOUNT_SUBTYPES = {
+    ('Equity', 'RetainedEarnings'): 'equity_unaffected',
+    ('Other Current Asset', 'PrepaidExpenses'): 'asset_prepayments',
+    ('Other Asset', 'PrepaidExpenses'): 'asset_prepayments',
+    ('Expense', 'Depreciation'): 'expense_depreciation',
+    ('Other Expense', 'Depreciation'): 'expense_depreciation',
+    ('Other Expense', 'Amortization'): 'expense_depreciation',
+}
+
+# Odoo account types for which the account is reconcilable whatever its type says:
+# undeposited funds hold payments until they are matched with a bank deposit.
+ACCOUNT_SUBTYPES_RECONCILE = {('Other Current Asset', 'UndepositedFunds')}
+
+# Used when QBO sends a type this table does not know, so one odd account never stops the import.
+ACCOUNT_TYPE_FALLBACK = {
+    'Asset': 'asset_current',
+    'Liability': 'liability_current',
+    'Equity': 'equity',
+    'Revenue': 'income',
+    'Expense': 'expense',
+}
+
+# Odoo account types that may be matched by name with each other (same family). Types not
+# listed here (receivable, payable, bank and cash, credit card, current year earnings) only
+# match their own type: linking them wrongly would misroute payments.
+ACCOUNT_TYPE_FAMILIES = (
+    frozenset({'asset_current', 'asset_non_current', 'asset_prepayments', 'asset_fixed'}),
+    frozenset({'liability_current', 'liability_non_current'}),
+    frozenset({'income', 'income_other'}),
+    frozenset({'expense', 'expense_depreciation', 'expense_direct_cost'}),
+)
+
+# Types Odoo allows once per company: the QBO account is linked to the existing one.
+ACCOUNT_TYPES_SINGLETON = frozenset({'equity_unaffected'})
+
+# Prefix of the code given to a QBO account without an account number (then "QB" + its Id).
+GENERATED_ACCOUNT_CODE_PREFIX = 'QB'
+
+# PaymentMethod.Type -> journal type its payments go to (the user may change the journal).
+PAYMENT_METHOD_JOURNAL_TYPES = {
+    'CREDIT_CARD': 'bank',
+    'NON_CREDIT_CARD': 'bank',
+}
+# Non-card methods whose name says cash go to the cash journal.
+CASH_PAYMENT_METHOD_WORDS = ('cash',)
+
+# Names of the analytic plans that hold QBO classes and locations.
+ANALYTIC_PLAN_CLASSES = 'QuickBooks Classes'
+ANALYTIC_PLAN_LOCATIONS = 'QuickBooks Locations'
+
+# Lists synced from QBO, in the order they are imported (a later list may refer to an earlier one).
+# (QBO entity, label shown to the user, in CDC?)
+LIST_ENTITIES = (
+    ('Account', 'Chart of Accounts', True),
+    ('Term', 'Terms', True),
+    ('Class', 'Classes', True),
+    ('Department', 'Locations', True),
+    ('PaymentMethod', 'Payment Methods', True),
+    ('TaxRate', 'Tax Rates', False),
+    ('TaxCode', 'Tax Codes', False),
+)
+
+# ===================== === end of LISTS section === ===================== #

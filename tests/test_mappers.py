@@ -1,0 +1,138 @@
+"""Tier 1: QBO list objects become the Odoo values a bookkeeper expects."""
+
+from datetime import datetime
+
+from werx_quickbooks.qbo import mappers
+
+
+def _account(**kw):
+    obj = {'Id': '35', 'SyncToken': '2', 'Name': 'Checking', 'AccountType': 'Bank',
+           'AccountSubType': 'Checking', 'Classification': 'Asset', 'Active': True,
+           'FullyQualifiedName': 'Checking', 'CurrentBalance': 1201.5,
+           'MetaData': {'LastUpdatedTime': '2024-03-01T10:00:00-08:00'}}
+    obj.update(kw)
+    return obj
+
+
+def test_qbo_time_is_converted_to_naive_utc():
+    assert mappers.parse_qbo_time('2024-03-01T10:00:00-08:00') == datetime(2024, 3, 1, 18, 0)
+    assert mappers.parse_qbo_time('2024-03-01T10:00:00Z') == datetime(2024, 3, 1, 10, 0)
+    assert mappers.parse_qbo_time('') is None
+    assert mappers.parse_qbo_time('not a date') is None
+
+
+def test_bank_account_keeps_balance_sync_token_and_update_time():
+    v = mappers.map_account(_account())
+    assert v['account_type'] == 'asset_cash'
+    assert v['qbo_id'] == '35' and v['sync_token'] == '2'
+    assert v['balance'] == 1201.5
+    assert v['qbo_updated_at'] == datetime(2024, 3, 1, 18, 0)
+    assert v['active'] is True
+
+
+def test_every_qbo_account_type_has_an_odoo_type():
+    for qbo_type, odoo_type in {
+        'Bank': 'asset_cash', 'Accounts Receivable': 'asset_receivable',
+        'Other Current Asset': 'asset_current', 'Fixed Asset': 'asset_fixed',
+        'Other Asset': 'asset_non_current', 'Accounts Payable': 'liability_payable',
+        'Credit Card': 'liability_credit_card', 'Other Current Liability': 'liability_current',
+        'Long Term Liability': 'liability_non_current', 'Equity': 'equity', 'Income': 'income',
+        'Other Income': 'income_other', 'Cost of Goods Sold': 'expense_direct_cost',
+        'Expense': 'expense', 'Other Expense': 'expense',
+    }.items():
+        assert mappers.odoo_account_type(qbo_type) == odoo_type, qbo_type
+
+
+def test_subtypes_that_change_the_meaning():
+    assert mappers.odoo_account_type('Equity', 'RetainedEarnings') == 'equity_unaffected'
+    assert mappers.odoo_account_type('Other Current Asset', 'PrepaidExpenses') == 'asset_prepayments'
+    assert mappers.odoo_account_type('Expense', 'Depreciation') == 'expense_depreciation'
+    undeposited = mappers.map_account(_account(AccountType='Other Current Asset',
+                                               AccountSubType='UndepositedFunds'))
+    assert undeposited['account_type'] == 'asset_current' and undeposited['reconcile'] is True
+    receivable = mappers.map_account(_account(AccountType='Accounts Receivable', AccountSubType=None))
+    assert receivable['reconcile'] is True
+
+
+def test_unknown_type_falls_back_on_classification():
+    assert mappers.odoo_account_type('Strange', None, 'Liability') == 'liability_current'
+    assert mappers.odoo_account_type('Strange', None, None) == 'asset_current'
+
+
+def test_account_code_from_number_or_a_stable_generated_one():
+    assert mappers.map_account(_account(AcctNum='1010'))['code'] == '1010'
+    assert mappers.map_account(_account(AcctNum='10-10 A'))['code'] == '10.10.A'
+    generated = mappers.map_account(_account(AcctNum=None))
+    assert generated['code'] == 'QB35' and not generated['code_from_number']
+    assert mappers.map_account(_account(AcctNum=None))['code'] == generated['code']
+
+
+def test_unique_code_adds_a_suffix_only_when_taken():
+    assert mappers.unique_code('QB35', set()) == 'QB35'
+    assert mappers.unique_code('QB35', {'QB35', 'QB35.2'}) == 'QB35.3'
+
+
+def test_sub_account_knows_its_parent_and_full_name():
+    v = mappers.map_account(_account(Id='36', Name='Gas', SubAccount=True, ParentRef={'value': '35'},
+                                     FullyQualifiedName='Utilities:Gas'))
+    assert v['parent_qbo_id'] == '35'
+    assert v['full_name'] == 'Utilities:Gas'
+    assert mappers.hierarchy_depth({'FullyQualifiedName': 'A:B:C'}) == 2
+
+
+def test_inactive_and_deleted_records():
+    assert mappers.map_account(_account(Active=False))['active'] is False
+    deleted = mappers.common_values({'Id': '9', 'status': 'Deleted'})
+    assert deleted['deleted'] is True
+
+
+def test_standard_term_with_early_payment_discount():
+    v = mappers.map_term({'Id': '3', 'Name': '2% 10 Net 30', 'Type': 'STANDARD', 'DueDays': 30,
+                          'DiscountPercent': 2, 'DiscountDays': 10})
+    assert v['line'] == {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_after', 'nb_days': 30}
+    assert v['early_discount'] is True
+    assert (v['discount_percent'], v['discount_days']) == (2.0, 10)
+
+
+def test_due_on_receipt_term():
+    v = mappers.map_term({'Id': '1', 'Name': 'Due on receipt', 'DueDays': 0})
+    assert v['line']['nb_days'] == 0 and v['early_discount'] is False
+
+
+def test_date_driven_term_is_due_on_a_day_of_next_month():
+    v = mappers.map_term({'Id': '7', 'Name': '15th of month', 'Type': 'DATE_DRIVEN', 'DayOfMonthDue': 15,
+                          'DueNextMonthDays': 5})
+    assert v['term_type'] == 'date_driven'
+    assert v['line']['delay_type'] == 'days_end_of_month_on_the'
+    assert v['line']['days_next_month'] == '15'
+    assert v['due_next_month_days'] == 5
+
+
+def test_class_hierarchy():
+    v = mappers.map_class({'Id': '5', 'Name': 'Install', 'SubClass': True, 'ParentRef': {'value': '4'},
+                           'FullyQualifiedName': 'Services:Install'})
+    assert v['parent_qbo_id'] == '4' and v['full_name'] == 'Services:Install'
+    top = mappers.map_location({'Id': '1', 'Name': 'North', 'SubDepartment': False})
+    assert top['parent_qbo_id'] is None and top['full_name'] == 'North'
+
+
+def test_payment_method_journal():
+    def journal(name, kind):
+        return mappers.map_payment_method({'Id': '1', 'Name': name, 'Type': kind})['journal_type']
+    assert journal('Visa', 'CREDIT_CARD') == 'bank'
+    assert journal('Cash', 'NON_CREDIT_CARD') == 'cash'
+    assert journal('Check', 'NON_CREDIT_CARD') == 'bank'
+
+
+def test_tax_code_with_two_rates_in_tax_order():
+    code = mappers.map_tax_code({
+        'Id': '3', 'Name': 'California', 'Taxable': True, 'TaxGroup': True,
+        'SalesTaxRateList': {'TaxRateDetail': [
+            {'TaxRateRef': {'value': '2'}, 'TaxOrder': 1}, {'TaxRateRef': {'value': '1'}, 'TaxOrder': 0}]},
+        'PurchaseTaxRateList': {'TaxRateDetail': []}})
+    assert code['sale_rate_ids'] == ['1', '2'] and code['purchase_rate_ids'] == []
+    rate = mappers.map_tax_rate({'Id': '1', 'Name': 'CA state', 'RateValue': '7.25',
+                                 'AgencyRef': {'value': '1'}})
+    assert rate['rate'] == 7.25
+    uses = mappers.tax_rate_uses([code, {'sale_rate_ids': [], 'purchase_rate_ids': ['9', '1']}])
+    assert uses == {'1': 'sale', '2': 'sale', '9': 'purchase'}
