@@ -1,0 +1,155 @@
+"""The lists part of a QuickBooks connection: initial import, incremental sync, progress."""
+
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+from odoo import _, api, fields, models
+
+from ..qbo import const
+
+_logger = logging.getLogger(__name__)
+
+# CDC is asked from a little before the saved cursor: the two clocks may differ, and records
+# read twice are skipped (same SyncToken), while a record missed would be lost.
+CURSOR_MARGIN = timedelta(minutes=5)
+
+LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
+               'qbo.tax.rate', 'qbo.tax.code')
+
+
+class QBOConnection(models.Model):
+    _inherit = 'qbo.connection'
+
+    lists_cursor = fields.Datetime(
+        'Lists Synced Up To', copy=False, readonly=True,
+        help='QuickBooks changes to the lists up to this time are in Odoo; the next sync asks for '
+             'what changed since then.')
+    qbo_account_ids = fields.One2many('qbo.account', 'connection_id', string='Accounts')
+    qbo_term_ids = fields.One2many('qbo.term', 'connection_id', string='Terms')
+    qbo_class_ids = fields.One2many('qbo.class', 'connection_id', string='Classes')
+    qbo_location_ids = fields.One2many('qbo.location', 'connection_id', string='Locations')
+    qbo_payment_method_ids = fields.One2many('qbo.payment.method', 'connection_id', string='Payment Methods')
+    qbo_tax_rate_ids = fields.One2many('qbo.tax.rate', 'connection_id', string='Tax Rates')
+    qbo_tax_code_ids = fields.One2many('qbo.tax.code', 'connection_id', string='Tax Codes')
+    lists_to_review_count = fields.Integer('Records to review', compute='_compute_lists_to_review_count')
+    lists_progress = fields.Html('Import progress', compute='_compute_lists_progress', sanitize=False)
+
+    # === COMPUTES === #
+
+    def _compute_lists_to_review_count(self):
+        for connection in self:
+            connection.lists_to_review_count = sum(
+                self.env[model].search_count(
+                    self.env[model]._qbo_domain(connection)
+                    + [('match_state', 'in', ('unmatched', 'conflict'))])
+                for model in self._qbo_list_models())
+
+    @api.depends('last_sync_run_id', 'initial_import_state')
+    def _compute_lists_progress(self):
+        for connection in self:
+            run = self.env['qbo.sync.run'].search(
+                [('connection_id', '=', connection.id)], order='id desc', limit=1)
+            connection.lists_progress = connection._qbo_progress_html(run)
+
+    def _qbo_progress_html(self, run):
+        """Return a small table: per list, done / total of the latest run."""
+        if not run:
+            return False
+        rows = []
+        for stat in run.stat_ids:
+            total = stat.total or stat.done
+            percent = int(100 * stat.done / total) if total else 100
+            rows.append(Markup(
+                '<tr><td>%s</td><td class="text-end">%s / %s</td><td style="width:40%%">'
+                '<div class="progress" style="height:0.6rem"><div class="progress-bar" role="progressbar" '
+                'style="width:%s%%"></div></div></td><td class="text-end text-muted">%s</td></tr>') % (
+                escape(stat.label or stat.entity), stat.done, total, percent,
+                escape(_('%(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
+                         c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed))))
+        state = dict(run._fields['state']._description_selection(self.env)).get(run.state, run.state)
+        head = Markup('<p class="mb-1"><strong>%s</strong> — %s</p>') % (
+            escape(_('Latest run (%s)', dict(run._fields['trigger']._description_selection(self.env)).get(
+                run.trigger, run.trigger))), escape(state))
+        return head + Markup('<table class="table table-sm mb-0">%s</table>') % Markup('').join(rows)
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _qbo_list_models(self):
+        """Return the names of the mapped list models, in import order (other lists extend this)."""
+        return sorted(LIST_MODELS, key=lambda name: self.env[name]._qbo_sync_sequence)
+
+    def _sync_qbo2odoo(self, run, client):
+        """Import the lists (no cursor yet) or bring in what changed since the saved cursor."""
+        res = super()._sync_qbo2odoo(run, client)
+        self.ensure_one()
+        started = fields.Datetime.now()
+        cursor = self.lists_cursor
+        cache = {}
+        full = not cursor or started - cursor > timedelta(days=const.CDC_MAX_DAYS) - CURSOR_MARGIN
+        models_ = [self.env[name] for name in self._qbo_list_models()]
+        changes = {}
+        if not full:
+            entities = [m._qbo_entity for m in models_ if m._qbo_in_cdc]
+            changes = client.cdc(entities, cursor - CURSOR_MARGIN)
+        for model in models_:
+            if full or not model._qbo_in_cdc:
+                # TaxCode / TaxRate are not in CDC: read whole (a few records), write what changed.
+                model._qbo_import_all(self, run, client, cache)
+            else:
+                objects = changes.get(model._qbo_entity) or []
+                if len(objects) >= const.CDC_MAX_OBJECTS:
+                    # CDC stops at 1000 per entity: more may have changed; read the list whole.
+                    model._qbo_import_all(self, run, client, cache)
+                else:
+                    model._qbo_import_changes(self, run, client, objects, cache)
+        # Only now is every change up to ``started`` committed: the cursor may move.
+        self._qbo_commit()
+        self.sudo().write({'lists_cursor': started})
+        self._qbo_commit()
+        if full:
+            self._qbo_notify_import_done(run)
+        return res
+
+    def _qbo_notify_import_done(self, run):
+        """Tell the connection's followers what the import brought in."""
+        lines = Markup('').join(
+            Markup('<li>%s: %s</li>') % (escape(stat.label or stat.entity), escape(_(
+                '%(t)s read, %(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
+                t=stat.done, c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed)))
+            for stat in run.stat_ids)
+        review = self.lists_to_review_count
+        body = Markup('<p>%s</p><ul>%s</ul>') % (_('The QuickBooks lists were imported.'), lines)
+        if review:
+            body += Markup('<p>%s</p>') % _('%s records need you to link them or create them in Odoo '
+                                            '(Accounts and Lists tabs).', review)
+        self.message_post(body=body, partner_ids=self._qbo_admin_partners().ids,
+                          subject=_('QuickBooks import finished'))
+
+    def _qbo_archive_mappings(self):
+        """Archive the list mappings (never the Odoo records) and forget the cursor."""
+        res = super()._qbo_archive_mappings()
+        for connection in self:
+            for name in self._qbo_list_models():
+                self.env[name].with_context(active_test=False).search(
+                    [('connection_id', '=', connection.id)]).write({'active': False})
+        self.sudo().write({'lists_cursor': False})
+        return res
+
+    # === ACTIONS === #
+
+    def _qbo_open_list(self, model, name, domain=None):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': name,
+            'res_model': model,
+            'view_mode': 'list,form',
+            'domain': self.env[model]._qbo_domain(self) + (domain or []),
+            'context': {'default_connection_id': self.id, 'search_default_to_review': 1},
+        }
+
+    def action_open_lists_to_review(self):
+        """Open the accounts waiting for the user (the other lists are on the Lists tab)."""
+        return self._qbo_open_list('qbo.account', _('Accounts to review'))

@@ -1,0 +1,471 @@
+"""The one way every QuickBooks list is brought into Odoo (OCA binding pattern).
+
+A mapped model (qbo.account, qbo.term …) is one row per QBO record: its Id, SyncToken and
+last update time, whether it is active, how it was matched, and the Odoo record it stands
+for. The mixin reads pages, matches, creates and updates; each list declares only what
+differs: its QBO entity, its Odoo model and field, and the hooks at the end of this file.
+"""
+
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..qbo import const, matcher
+
+_logger = logging.getLogger(__name__)
+
+# Odoo writes made by the sync: no chatter noise, no tracking.
+SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notrack': True,
+                'active_test': False, 'qbo_sync': True}
+
+MATCH_STATES = [
+    ('matched', 'Matched'),
+    ('created', 'Created in Odoo'),
+    ('unmatched', 'To review'),
+    ('conflict', 'Conflict'),
+    ('error', 'Error'),
+]
+
+
+class QBOMappedMixin(models.AbstractModel):
+    _name = 'qbo.mapped.mixin'
+    _description = 'QuickBooks mapped record'
+    _rec_name = 'full_name'
+    _order = 'full_name, id'
+
+    # --- what each list declares --- #
+    _qbo_entity = None            # QBO entity name, e.g. 'Account'
+    _qbo_label = None             # the list in the user's words, e.g. 'Chart of Accounts'
+    _qbo_odoo_field = None        # Many2one on the mapping to the Odoo record
+    _qbo_sync_sequence = 100      # import order (lower first)
+    _qbo_in_cdc = True            # False for TaxCode / TaxRate: polled with a query
+
+    connection_id = fields.Many2one('qbo.connection', string='Connection', required=True, index=True,
+                                    ondelete='cascade', readonly=True)
+    company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
+    # QBO Ids are per company: a connection switched to another QuickBooks company keeps the old
+    # (archived) mappings under the old realm, and the new ones never collide with them.
+    realm_id = fields.Char(string='QuickBooks company ID', required=True, readonly=True, index=True)
+    qbo_id = fields.Char(string='QuickBooks ID', required=True, readonly=True, index=True)
+    name = fields.Char(string='Name in QuickBooks', readonly=True)
+    full_name = fields.Char(string='Full name', readonly=True,
+                            help='Name with its parents, as QuickBooks shows it (Parent:Child).')
+    parent_qbo_id = fields.Char(string='Parent QuickBooks ID', readonly=True)
+    sync_token = fields.Char(readonly=True, copy=False)
+    qbo_updated_at = fields.Datetime(string='Updated in QuickBooks', readonly=True)
+    last_synced_at = fields.Datetime(string='Last synced', readonly=True)
+    active = fields.Boolean(default=True, readonly=True, help='Inactive in QuickBooks: archived in Odoo too.')
+    match_state = fields.Selection(MATCH_STATES, string='Match', required=True, default='unmatched',
+                                   index=True, readonly=True)
+    match_note = fields.Char(string='Why', readonly=True)
+    last_error = fields.Text(readonly=True)
+
+    _sql_constraints = [
+        ('qbo_id_unique', 'unique(connection_id, realm_id, qbo_id)',
+         'This QuickBooks record is already mapped for this connection.'),
+    ]
+
+    # === ACTIONS (buttons on unmatched rows) === #
+
+    def action_link(self):
+        """Link the mapping to the Odoo record the user picked."""
+        for mapping in self:
+            if not mapping[self._qbo_odoo_field]:
+                raise UserError(_('Pick the Odoo record to link "%s" to first.', mapping.display_name))
+            mapping.write({'match_state': 'matched', 'match_note': _('Linked by %s', self.env.user.name),
+                           'last_error': False})
+        return True
+
+    def action_open_link(self):
+        """Open this mapping in a small dialog where the Odoo record can be picked."""
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Link to…'),
+            'res_model': self._name,
+            'res_id': self.id,
+            'view_mode': 'form',
+            'views': [(False, 'form')],
+            'target': 'new',
+        }
+
+    def action_create_in_odoo(self):
+        """Create the Odoo record for unmatched mappings from QBO's current data."""
+        for connection, mappings in self.grouped('connection_id').items():
+            client = connection._qbo_client()
+            objects = [client.read(self._qbo_entity, m.qbo_id) for m in mappings]
+            state = self._qbo_new_state(connection, None, client, {}, force_create=True)
+            self._qbo_prepare(state)
+            self._qbo_import_page(objects, state)
+            if state['errors']:
+                raise UserError('\n'.join(state['errors']))
+        return True
+
+    @api.model
+    def _qbo_retry(self, failure):
+        """Fetch the failed record from QBO again and import it; return True when it went through."""
+        connection = failure.connection_id
+        client = connection._qbo_client()
+        obj = client.read(self._qbo_entity, failure.qbo_id)
+        state = self._qbo_new_state(connection, None, client, {})
+        self._qbo_prepare(state)
+        self._qbo_import_page([obj], state)
+        return not state['errors']
+
+    # === SYNC: the one way every list is imported === #
+
+    @api.model
+    def _qbo_domain(self, connection):
+        """Return the domain of this list's mappings for the connection's current QuickBooks company."""
+        return [('connection_id', '=', connection.id), ('realm_id', '=', connection.realm_id)]
+
+    @api.model
+    def _qbo_new_state(self, connection, run, client, cache, force_create=False):
+        """Return the working state of one list in one run (what is loaded once, counts, errors)."""
+        return {'connection': connection, 'company': connection.company_id, 'run': run, 'client': client,
+                'cache': cache, 'force_create': force_create, 'errors': []}
+
+    @api.model
+    def _qbo_fetch_pages(self, state):
+        """Return an iterator over pages of this list from QBO, inactive records included."""
+        return state['client'].query_pages(self._qbo_entity, include_inactive=True,
+                                           page_size=const.PAGE_SIZE)
+
+    @api.model
+    def _qbo_import_all(self, connection, run, client, cache):
+        """Read the whole list from QBO and bring it in, committing page by page."""
+        state = self._qbo_new_state(connection, run, client, cache)
+        self._qbo_prepare(state)
+        seen = 0
+        for number, page in enumerate(self._qbo_fetch_pages(state)):
+            if number == 0 and run:
+                # A short first page is the whole list: no count call needed.
+                total = len(page) if len(page) < const.PAGE_SIZE else state['client'].count(
+                    self._qbo_entity, include_inactive=True)
+                run._set_total(self._qbo_entity, total, label=self._qbo_label)
+            seen += len(page)
+            self._qbo_import_page(page, state)
+            connection._qbo_commit()
+        if not seen and run:
+            run._set_total(self._qbo_entity, 0, label=self._qbo_label)
+        return state
+
+    @api.model
+    def _qbo_import_changes(self, connection, run, client, objects, cache):
+        """Bring in the records CDC reported as changed, committing page by page."""
+        state = self._qbo_new_state(connection, run, client, cache)
+        if run:
+            run._set_total(self._qbo_entity, len(objects), label=self._qbo_label)
+        if not objects:
+            return state
+        self._qbo_prepare(state)
+        for start in range(0, len(objects), const.PAGE_SIZE):
+            self._qbo_import_page(objects[start:start + const.PAGE_SIZE], state)
+            connection._qbo_commit()
+        return state
+
+    @api.model
+    def _qbo_import_page(self, objects, state):
+        """Import one page of QBO objects: update the known ones, match or create the new ones."""
+        counts = dict.fromkeys(('created', 'updated', 'matched', 'unmatched', 'skipped', 'failed'), 0)
+        state['counts'] = counts
+        values_list = []
+        for obj in objects:
+            try:
+                values_list.append(self._qbo_map(obj, state))
+            except Exception as error:  # noqa: BLE001 - a malformed record fails alone
+                self._qbo_fail(state, obj.get('Id'), obj.get('Name') or obj.get('FullyQualifiedName'), error)
+        # Parents before children, so a child can refer to a parent created in the same page.
+        values_list.sort(key=lambda v: (v.get('full_name') or v['name']).count(':'))
+
+        existing = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', 'in', [v['qbo_id'] for v in values_list])])
+        by_qbo_id = {m.qbo_id: m for m in existing}
+        new = []
+        for values in values_list:
+            mapping = by_qbo_id.get(values['qbo_id'])
+            if not mapping:
+                if not values['deleted']:
+                    new.append(values)
+                continue
+            if (mapping.match_state != 'error' and mapping.sync_token == values['sync_token']
+                    and mapping.qbo_updated_at == values['qbo_updated_at']
+                    and not state['force_create']):
+                counts['skipped'] += 1
+                continue
+            unlinked = not mapping[self._qbo_odoo_field]
+            if mapping.match_state == 'error' or (state['force_create'] and unlinked):
+                # A record that failed before (or that the user wants created) goes through
+                # matching again, as if new.
+                mapping.unlink()
+                new.append(values)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    self._qbo_update(mapping, values, state)
+                counts['updated'] += 1
+            except Exception as error:  # noqa: BLE001
+                self._qbo_fail(state, values['qbo_id'], values['name'], error)
+        if new:
+            self._qbo_add(new, state)
+        self._qbo_link_parents(values_list, state)
+        if state['run']:
+            state['run']._count(self._qbo_entity, label=self._qbo_label, done=len(objects),
+                                **{k: v for k, v in counts.items() if v})
+        return counts
+
+    @api.model
+    def _qbo_add(self, values_list, state):
+        """Match new QBO records against Odoo, create what is missing, and store the mappings."""
+        counts = state['counts']
+        decisions = {}
+        remotes = []
+        for values in values_list:
+            direct = self._qbo_direct_link(values, state)
+            if direct is not None:
+                decisions[values['qbo_id']] = direct
+            else:
+                remotes.append(self._qbo_remote(values, state))
+        if remotes:
+            candidates = [c for c in self._qbo_candidates(state) if c['ref'] not in state['claimed']]
+            decisions.update(matcher.match(
+                remotes, candidates, compatible=self._qbo_compatible,
+                kind_is_enough=self._qbo_kind_is_enough, describe=lambda c: c.get('label') or str(c['ref'])))
+
+        to_create = [v for v in values_list
+                     if decisions[v['qbo_id']].action == matcher.CREATE
+                     or (state['force_create'] and decisions[v['qbo_id']].action != matcher.MATCH)]
+        created, create_errors = self._qbo_create_odoo(to_create, state)
+
+        mapping_vals = []
+        for values in values_list:
+            qbo_id = values['qbo_id']
+            decision = decisions[qbo_id]
+            vals = self._qbo_mapping_values(values, state)
+            vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id,
+                        last_synced_at=fields.Datetime.now())
+            if qbo_id in created:
+                vals.update({self._qbo_odoo_field: created[qbo_id], 'match_state': 'created',
+                             'match_note': _('Created from QuickBooks')})
+                counts['created'] += 1
+            elif qbo_id in create_errors:
+                vals.update(match_state='error', match_note=_('Could not be created in Odoo'),
+                            last_error=create_errors[qbo_id])
+            elif decision.action == matcher.MATCH:
+                vals.update({self._qbo_odoo_field: decision.local, 'match_state': 'matched',
+                             'match_note': decision.reason})
+                counts['matched'] += 1
+            else:
+                vals.update(match_state='conflict' if decision.action == matcher.CONFLICT else 'unmatched',
+                            match_note=decision.reason)
+                counts['unmatched'] += 1
+            vals.update(self._qbo_extra_link_values(vals, values, state))
+            mapping_vals.append(vals)
+            if vals.get(self._qbo_odoo_field) and self._qbo_odoo_field_claims:
+                state['claimed'].add(vals[self._qbo_odoo_field])
+        results = self._qbo_create_each(self.with_context(**SYNC_CONTEXT), mapping_vals)
+        for vals, (_mapping, error) in zip(mapping_vals, results, strict=True):
+            if error:
+                self._qbo_fail(state, vals['qbo_id'], vals.get('name'), error)
+        return results
+
+    @api.model
+    def _qbo_create_odoo(self, values_list, state):
+        """Create the Odoo records for these QBO records in one batch.
+
+        Returns ({qbo_id: odoo id}, {qbo_id: error in words}).
+        """
+        if not values_list:
+            return {}, {}
+        created, errors = {}, {}
+        ready, vals_list = [], []
+        for values in values_list:
+            try:
+                vals_list.append(self._qbo_odoo_create_values(values, state))
+                ready.append(values)
+            except Exception as error:  # noqa: BLE001 - this record cannot be created; the rest can
+                errors[values['qbo_id']] = str(error)
+                self._qbo_fail(state, values['qbo_id'], values['name'], error)
+        model = self.env[self._fields[self._qbo_odoo_field].comodel_name].with_context(**SYNC_CONTEXT)
+        for values, (record, error) in zip(ready, self._qbo_create_each(model, vals_list), strict=True):
+            if record:
+                created[values['qbo_id']] = record.id
+            else:
+                errors[values['qbo_id']] = str(error)
+                self._qbo_fail(state, values['qbo_id'], values['name'], error)
+        self._qbo_after_create(created, state)
+        return created, errors
+
+    @api.model
+    def _qbo_create_each(self, model, vals_list):
+        """Create records in one batch; if it fails, one by one so a bad record fails alone.
+
+        Returns [(record, None) or (None, error)], one per vals, in order.
+        """
+        if not vals_list:
+            return []
+        try:
+            with self.env.cr.savepoint():
+                records = model.create(vals_list)
+            return [(record, None) for record in records]
+        except Exception:  # noqa: BLE001 - find the culprit below
+            _logger.info('QuickBooks: batch create of %s failed, retrying one by one', model._name)
+        results = []
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    results.append((model.create(vals), None))
+            except Exception as error:  # noqa: BLE001
+                results.append((None, error))
+        return results
+
+    @api.model
+    def _qbo_update(self, mapping, values, state):
+        """Apply a change QBO made to a known record: the mapping, then the Odoo record it stands for.
+
+        Odoo values follow QBO only for records the sync created; a record the user had (matched)
+        keeps its name and settings, and only follows QBO's active/inactive.
+        """
+        record = mapping[self._qbo_odoo_field].with_context(**SYNC_CONTEXT).with_company(state['company'])
+        odoo_vals = {}
+        if record and mapping.match_state == 'created':
+            odoo_vals = {k: v for k, v in self._qbo_odoo_update_values(mapping, values, state).items()
+                         if _differs(record, k, v)}
+        vals = self._qbo_mapping_values(values, state)
+        vals.pop('qbo_id', None)
+        vals.update(last_synced_at=fields.Datetime.now(), last_error=False)
+        mapping.with_context(**SYNC_CONTEXT).write(vals)
+        if record:
+            if odoo_vals:
+                record.write(odoo_vals)
+            self._qbo_odoo_set_active(record, vals['active'])
+
+    @api.model
+    def _qbo_fail(self, state, qbo_id, name, error):
+        """Record that one QBO record could not be brought in; the rest carries on."""
+        _logger.info('QuickBooks: %s %s failed: %s', self._qbo_entity, qbo_id, error)
+        state.setdefault('counts', {}).setdefault('failed', 0)
+        state['counts']['failed'] += 1
+        state['errors'].append('%s: %s' % (name or qbo_id, error))
+        if state['run']:
+            state['run']._log_failure(self._qbo_entity, qbo_id and str(qbo_id), name, error, self._name)
+
+    @api.model
+    def _qbo_candidates(self, state):
+        """Return the Odoo records this list may match, once per list and run (with claimed ones noted)."""
+        if 'candidates' not in state:
+            linked = self.with_context(active_test=False).search_read(
+                self._qbo_domain(state['connection']) + [(self._qbo_odoo_field, '!=', False)],
+                [self._qbo_odoo_field], load=None)
+            claims = self._qbo_odoo_field_claims
+            state['claimed'] = {row[self._qbo_odoo_field] for row in linked} if claims else set()
+            state['candidates'] = self._qbo_odoo_candidates(state)
+        return state['candidates']
+
+    @api.model
+    def _qbo_link_parents(self, values_list, state):
+        """Point child mappings at their parent mapping (one query, one write per parent)."""
+        if 'parent_id' not in self._fields:
+            return
+        wanted = {v['qbo_id']: v.get('parent_qbo_id') for v in values_list if 'parent_qbo_id' in v}
+        if not wanted:
+            return
+        ids = set(wanted) | {p for p in wanted.values() if p}
+        mappings = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', 'in', list(ids))])
+        by_qbo_id = {m.qbo_id: m for m in mappings}
+        by_parent = {}
+        for qbo_id, parent_qbo_id in wanted.items():
+            child = by_qbo_id.get(qbo_id)
+            parent = by_qbo_id.get(parent_qbo_id) if parent_qbo_id else self.browse()
+            if child and child.parent_id != parent:
+                by_parent.setdefault(parent, self.browse())
+                by_parent[parent] |= child
+        for parent, children in by_parent.items():
+            children.with_context(**SYNC_CONTEXT).write({'parent_id': parent.id or False})
+
+    # === HOOKS each list may override === #
+
+    _qbo_odoo_field_claims = True   # False when several mappings may share one Odoo record
+
+    @api.model
+    def _qbo_prepare(self, state):
+        """Load what the whole list needs before its first page (default: nothing)."""
+        state.setdefault('claimed', set())
+
+    @api.model
+    def _qbo_map(self, obj, state):
+        """Return the plain values of one QBO object (a mapper in qbo/mappers.py)."""
+        raise NotImplementedError
+
+    @api.model
+    def _qbo_mapping_values(self, values, state):
+        """Return the mapping's own field values from the mapped QBO values."""
+        return {
+            'qbo_id': values['qbo_id'],
+            'name': values['name'],
+            'full_name': values.get('full_name') or values['name'],
+            'parent_qbo_id': values.get('parent_qbo_id') or False,
+            'sync_token': values['sync_token'],
+            'qbo_updated_at': values['qbo_updated_at'],
+            'active': values['active'] and not values['deleted'],
+        }
+
+    @api.model
+    def _qbo_extra_link_values(self, mapping_vals, values, state):
+        """Return more mapping values once the Odoo link is known (default: none)."""
+        return {}
+
+    @api.model
+    def _qbo_direct_link(self, values, state):
+        """Return a matcher.Decision when the list knows the answer without matching, else None."""
+        return None
+
+    @api.model
+    def _qbo_remote(self, values, state):
+        """Return the QBO record as the matcher sees it: ref, key, names, kind."""
+        return {'ref': values['qbo_id'], 'key': None,
+                'names': matcher.name_keys(values.get('full_name') or values['name']), 'kind': None}
+
+    @api.model
+    def _qbo_odoo_candidates(self, state):
+        """Return the Odoo records of the company this list may match, as matcher dicts."""
+        return []
+
+    def _qbo_compatible(self, remote_kind, local_kind):
+        return matcher.same_kind(remote_kind, local_kind)
+
+    def _qbo_kind_is_enough(self, kind):
+        return False
+
+    @api.model
+    def _qbo_odoo_create_values(self, values, state):
+        """Return the values of the Odoo record to create for a QBO record."""
+        raise NotImplementedError
+
+    @api.model
+    def _qbo_after_create(self, created, state):
+        """Called with {qbo_id: odoo id} after a batch of Odoo records was created."""
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, values, state):
+        """Return the Odoo values to write when QBO changed a record the sync created."""
+        return {'name': values.get('full_name') or values['name']}
+
+    @api.model
+    def _qbo_odoo_set_active(self, records, active):
+        """Archive or restore the Odoo records (inactive in QBO = archived, never deleted)."""
+        if 'active' in records._fields:
+            records.filtered(lambda r: r.active != active).write({'active': active})
+
+
+def _differs(record, fname, value):
+    """Return True if writing ``value`` into ``record[fname]`` would change it (plain fields only)."""
+    field = record._fields.get(fname)
+    if field is None or field.type in ('one2many', 'many2many'):
+        return True
+    current = record[fname]
+    if field.type == 'many2one':
+        current = current.id
+    return current != value

@@ -1,0 +1,119 @@
+"""QBO terms <-> account.payment.term."""
+
+from odoo import Command, api, fields, models
+
+from ..qbo import mappers, matcher
+
+
+def _signature(line, early, percent, days):
+    """Return what makes two payment terms the same in practice: due rule and early discount."""
+    return '%s:%s:%s|%s' % (
+        line['delay_type'], line.get('nb_days') or 0,
+        line.get('days_next_month') if line['delay_type'] == 'days_end_of_month_on_the' else '',
+        '%.2f:%s' % (percent, days) if early else '')
+
+
+class QBOTerm(models.Model):
+    _name = 'qbo.term'
+    _inherit = 'qbo.mapped.mixin'
+    _description = 'QuickBooks term'
+
+    _qbo_entity = 'Term'
+    _qbo_label = 'Terms'
+    _qbo_odoo_field = 'payment_term_id'
+    _qbo_sync_sequence = 20
+
+    payment_term_id = fields.Many2one('account.payment.term', string='Odoo payment term', index=True,
+                                      ondelete='set null')
+    term_type = fields.Selection([('standard', 'Days after the invoice'), ('date_driven', 'Day of month')],
+                                 readonly=True)
+    due_days = fields.Integer(readonly=True)
+    day_of_month_due = fields.Integer(readonly=True)
+    due_next_month_days = fields.Integer(readonly=True)
+    discount_percent = fields.Float(readonly=True)
+    discount_days = fields.Integer(readonly=True)
+
+    _sql_constraints = [
+        ('payment_term_unique', 'unique(connection_id, realm_id, payment_term_id)',
+         'This Odoo payment term is already linked to another QuickBooks term.'),
+    ]
+
+    @api.model
+    def _qbo_map(self, obj, state):
+        return mappers.map_term(obj)
+
+    @api.model
+    def _qbo_mapping_values(self, values, state):
+        vals = super()._qbo_mapping_values(values, state)
+        vals.update({
+            'term_type': values['term_type'],
+            'due_days': values['due_days'] or 0,
+            'day_of_month_due': values['day_of_month_due'] or 0,
+            'due_next_month_days': values['due_next_month_days'] or 0,
+            'discount_percent': values['discount_percent'],
+            'discount_days': values['discount_days'],
+        })
+        return vals
+
+    @api.model
+    def _qbo_remote(self, values, state):
+        kind = _signature(values['line'], values['early_discount'], values['discount_percent'],
+                          values['discount_days'])
+        return {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
+                'kind': kind}
+
+    @api.model
+    def _qbo_odoo_candidates(self, state):
+        terms = self.env['account.payment.term'].search(
+            [('company_id', 'in', [False, state['company'].id])])
+        lines = self.env['account.payment.term.line'].search_read(
+            [('payment_id', 'in', terms.ids)],
+            ['payment_id', 'value', 'value_amount', 'delay_type', 'nb_days', 'days_next_month'], load=None)
+        by_term = {}
+        for line in lines:
+            by_term.setdefault(line['payment_id'], []).append(line)
+        candidates = []
+        for term in terms:
+            term_lines = by_term.get(term.id, [])
+            if len(term_lines) == 1 and term_lines[0]['value'] == 'percent':
+                kind = _signature(term_lines[0], term.early_discount, term.discount_percentage,
+                                  term.discount_days)
+            else:
+                kind = 'several lines:%s' % term.id  # never the same as a QBO term
+            candidates.append({'ref': term.id, 'key': None, 'names': matcher.name_keys(term.name),
+                               'kind': kind, 'label': term.name})
+        return candidates
+
+    def _qbo_kind_is_enough(self, kind):
+        # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
+        return True
+
+    def _qbo_compatible(self, remote_kind, local_kind):
+        return remote_kind == local_kind
+
+    @api.model
+    def _qbo_odoo_create_values(self, values, state):
+        return {
+            'name': values['name'],
+            'company_id': state['company'].id,
+            'active': values['active'],
+            'line_ids': [Command.create(values['line'])],
+            'early_discount': values['early_discount'],
+            'discount_percentage': values['discount_percent'] if values['early_discount'] else 0.0,
+            'discount_days': values['discount_days'] if values['early_discount'] else 0,
+        }
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, values, state):
+        vals = self._qbo_odoo_create_values(values, state)
+        vals.pop('company_id')
+        vals.pop('active')
+        term = mapping.payment_term_id
+        line = term.line_ids[:1]
+        same_line = len(term.line_ids) == 1 and all(
+            line[k] == v for k, v in values['line'].items())
+        if same_line:
+            vals.pop('line_ids')
+        else:
+            vals['line_ids'] = [Command.clear()] + vals['line_ids']
+        return vals
