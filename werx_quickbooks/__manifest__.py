@@ -13,6 +13,4 @@
         "security/ir.model.access.csv",
         "views/werx_quickbooks_menus.xml",
     ],
-    "installable": True,
-    "application": False,
 }
