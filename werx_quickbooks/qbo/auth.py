@@ -257,6 +257,8 @@ def _check_token_reply(response):
     if not isinstance(data, dict) or not data.get('access_token'):
         raise BadReply("QuickBooks' sign-in service answered without an access token.",
                        http_status=status)
+    for key in ('expires_in', 'x_refresh_token_expires_in', 'x_refresh_token_hard_expires_in'):
+        _seconds(data, key, None)   # oauthlib would fail on these with a bare ValueError
     return response
 
 
