@@ -251,6 +251,16 @@ def test_fault_reply_becomes_typed_error_without_retry(stub, clock):
     assert client.api_calls == 1
 
 
+def test_duplicate_name_without_name_in_detail_names_what_was_sent(stub, clock):
+    stub.reply(400, {'Fault': {'Error': [{'Message': 'Duplicate Name Exists Error', 'code': '6240',
+                                          'Detail': 'The name supplied already exists. : Another account '
+                                                    'is already using this name.'}],
+                               'type': 'ValidationFault'}})
+    with pytest.raises(DuplicateName) as info:
+        make_client(stub, clock).create('Account', {'Name': 'Sales', 'AccountType': 'Income'})
+    assert str(info.value) == "QuickBooks already has a record named 'Sales'; link it or rename this one."
+
+
 def test_plain_http_to_another_host_is_refused():
     ends = endpoints_for('production')
     insecure = type(ends)(ends.authorize_url, ends.token_url, ends.revoke_url,

@@ -148,3 +148,15 @@ def test_batch_item_fault_becomes_typed_error():
 def test_garbage_never_crashes(body):
     error = error_from_fault(400, body)
     assert isinstance(error, QBOError)
+
+
+def test_duplicate_name_takes_the_name_from_what_was_sent():
+    qbo_detail = ('The name supplied already exists. : Another customer, vendor or employee is already '
+                  'using this name. Please use a different name.')
+    item = {'bId': '3', 'Fault': fault('6240', 'Duplicate Name Exists Error', qbo_detail)['Fault']}
+    sent = {'bId': '3', 'operation': 'create', 'Customer': {'DisplayName': 'Acme Plumbing'}}
+    error = error_from_batch_item(item, sent)
+    assert str(error) == "QuickBooks already has a record named 'Acme Plumbing'; link it or rename this one."
+    assert error.detail == qbo_detail
+    assert error.code == '6240'
+    assert error_from_batch_item(item).name is None

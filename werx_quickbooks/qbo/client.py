@@ -27,6 +27,7 @@ from .auth import Tokens, check_transport, refresh_tokens, transport_allowed, ut
 from .errors import (
     BadReply,
     CDCWindowExceeded,
+    DuplicateName,
     NeedsReconnect,
     Throttled,
     TransientError,
@@ -52,7 +53,8 @@ class _QuickBooksTransport(QuickBooks):
 class QBOClient:
     """A connection to one QBO company; methods return QBO's JSON as dicts."""
 
-    item_error = staticmethod(error_from_batch_item)   # typed error of a failed batch item, or None
+    # item_error(reply_item, sent_item=None): typed error of a failed batch item, or None.
+    item_error = staticmethod(error_from_batch_item)
 
     def __init__(self, endpoints, realm_id, tokens, *, client_id=None, client_secret=None,
                  on_tokens=None, refresher=None, sleep=time.sleep, timeout=const.TIMEOUT,
@@ -177,8 +179,11 @@ class QBOClient:
         the first result instead of a duplicate; one is generated if not given, so the
         client's own retries are always safe.
         """
-        result = self._request('POST', _path(entity), body=json.dumps(data),
-                               request_id=_request_id(request_id))
+        try:
+            result = self._request('POST', _path(entity), body=json.dumps(data),
+                                   request_id=_request_id(request_id))
+        except DuplicateName as exc:
+            raise exc.naming(data) from None
         return _member(result, entity)
 
     def update(self, entity, data, sparse=True, request_id=None):
@@ -188,8 +193,11 @@ class QBOClient:
         """
         _require_id(data)
         body = dict(data, sparse=True) if sparse else dict(data)
-        result = self._request('POST', _path(entity), body=json.dumps(body),
-                               request_id=_request_id(request_id))
+        try:
+            result = self._request('POST', _path(entity), body=json.dumps(body),
+                                   request_id=_request_id(request_id))
+        except DuplicateName as exc:
+            raise exc.naming(data) from None
         return _member(result, entity)
 
     def delete(self, entity, data, request_id=None):

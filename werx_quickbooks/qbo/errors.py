@@ -80,6 +80,24 @@ class DuplicateName(QBOError):
         self.name = name
         self.existing_id = existing_id
 
+    def naming(self, data):
+        """Return this error with the name taken from the object sent, when QBO's text had none.
+
+        QBO's 6240 Detail usually does not repeat the name; the caller knows what it sent.
+        """
+        if self.name or not isinstance(data, dict):
+            return self
+        name = next((str(data[key]).strip() for key in _NAME_FIELDS
+                     if isinstance(data.get(key), str) and data[key].strip()), None)
+        if not name:
+            return self
+        return DuplicateName(code=self.code, detail=self.detail, http_status=self.http_status,
+                             name=name, existing_id=self.existing_id)
+
+
+# Fields that name a QBO object, in the order QBO checks uniqueness.
+_NAME_FIELDS = ('DisplayName', 'Name', 'FullyQualifiedName', 'CompanyName')
+
 
 class NotFound(QBOError):
     """Fault 610: the object does not exist (any more) in QBO."""
@@ -212,11 +230,20 @@ def error_from_fault(http_status, body):
     return cls(code=code, detail=detail or message, http_status=http_status)
 
 
-def error_from_batch_item(item):
-    """Return the typed error of a /batch reply item that carries a Fault, else None."""
+def error_from_batch_item(item, sent=None):
+    """Return the typed error of a /batch reply item that carries a Fault, else None.
+
+    ``sent`` is the request item it answers ({'operation': ..., 'Customer': {...}}): a
+    duplicate-name error then names the record.
+    """
     if not isinstance(item, dict) or 'Fault' not in item:
         return None
-    return error_from_fault(None, {'Fault': item['Fault']})
+    error = error_from_fault(None, {'Fault': item['Fault']})
+    if isinstance(error, DuplicateName) and isinstance(sent, dict):
+        objects = [v for k, v in sent.items() if k[:1].isupper() and isinstance(v, dict)]
+        if objects:
+            error = error.naming(objects[0])
+    return error
 
 
 def _class_for(code, http_status):
