@@ -1,0 +1,1053 @@
+"""The emulator's data: companies, their objects, and the rules QBO enforces on writes.
+
+One re-entrant lock guards everything; every public method takes it. Objects
+handed out are deep copies, so callers can never change stored state by accident.
+"""
+
+import copy
+import threading
+from collections import defaultdict, deque
+from datetime import date, timedelta
+
+from .util import (
+    Fault,
+    business,
+    duplicate,
+    inactive_ref,
+    invalid,
+    invalid_ref,
+    iso,
+    money,
+    not_found,
+    parse_date,
+    required,
+    stale,
+    unsupported,
+)
+
+ENTITIES = (
+    "Account",
+    "Term",
+    "Class",
+    "Department",
+    "PaymentMethod",
+    "TaxRate",
+    "TaxCode",
+    "TaxAgency",
+    "Item",
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Invoice",
+    "Payment",
+    "CompanyInfo",
+    "Preferences",
+)
+ENTITY_BY_LOWER = {e.lower(): e for e in ENTITIES}
+LIST_ENTITIES = frozenset(
+    (
+        "Account",
+        "Term",
+        "Class",
+        "Department",
+        "PaymentMethod",
+        "TaxRate",
+        "TaxCode",
+        "TaxAgency",
+        "Item",
+        "Customer",
+        "Vendor",
+        "Employee",
+    )
+)
+TXN_ENTITIES = frozenset(("Invoice", "Payment"))
+SINGLETONS = frozenset(("CompanyInfo", "Preferences"))
+READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
+WEBHOOK_ENTITIES = frozenset(
+    (
+        "Account",
+        "Customer",
+        "Vendor",
+        "Item",
+        "Invoice",
+        "Payment",
+        "Term",
+        "Class",
+        "Department",
+        "PaymentMethod",
+    )
+)
+NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
+PARTY = frozenset(("Customer", "Vendor", "Employee"))
+# entities whose names nest as Parent:Child, and the field holding the leaf name
+HIERARCHY = {
+    "Account": "Name",
+    "Class": "Name",
+    "Department": "Name",
+    "Item": "Name",
+    "Customer": "DisplayName",
+}
+
+ACCOUNT_TYPES = {
+    "Bank": ("Asset", "Checking"),
+    "Accounts Receivable": ("Asset", "AccountsReceivable"),
+    "Other Current Asset": ("Asset", "OtherCurrentAssets"),
+    "Fixed Asset": ("Asset", "OtherFixedAssets"),
+    "Other Asset": ("Asset", "OtherLongTermAssets"),
+    "Accounts Payable": ("Liability", "AccountsPayable"),
+    "Credit Card": ("Liability", "CreditCard"),
+    "Other Current Liability": ("Liability", "OtherCurrentLiabilities"),
+    "Long Term Liability": ("Liability", "OtherLongTermLiabilities"),
+    "Equity": ("Equity", "OwnersEquity"),
+    "Income": ("Revenue", "ServiceFeeIncome"),
+    "Cost of Goods Sold": ("Expense", "SuppliesMaterialsCogs"),
+    "Expense": ("Expense", "OtherMiscellaneousServiceCost"),
+    "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
+    "Other Expense": ("Expense", "OtherMiscellaneousExpense"),
+}
+_ACCOUNT_TYPE_BY_KEY = {t.replace(" ", "").lower(): t for t in ACCOUNT_TYPES}
+_ACCOUNT_TYPE_BY_KEY["costofgoodssold"] = "Cost of Goods Sold"
+# sub types whose account type is unambiguous, so AccountType may be omitted
+SUBTYPE_TYPES = {sub: t for t, (_c, sub) in ACCOUNT_TYPES.items()}
+SUBTYPE_TYPES.update(
+    {
+        "UndepositedFunds": "Other Current Asset",
+        "RetainedEarnings": "Equity",
+        "OpeningBalanceEquity": "Equity",
+        "Savings": "Bank",
+        "Inventory": "Other Current Asset",
+    }
+)
+
+ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+USD = {"value": "USD", "name": "United States Dollar"}
+
+# fields the server computes; what a client sends for them is ignored
+READ_ONLY_FIELDS = {
+    "Account": (
+        "FullyQualifiedName",
+        "Classification",
+        "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
+        "SubAccount",
+    ),
+    "Term": ("Type",),
+    "Class": ("FullyQualifiedName", "SubClass"),
+    "Department": ("FullyQualifiedName", "SubDepartment"),
+    "Item": ("FullyQualifiedName", "SubItem", "Level"),
+    "Customer": ("FullyQualifiedName", "Balance", "BalanceWithJobs", "Job", "Level"),
+    "Vendor": ("Balance",),
+    "Invoice": ("TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt"),
+    "Payment": ("UnappliedAmt",),
+}
+SERVER_FIELDS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "status")
+
+
+def canon_entity(name):
+    """The entity's canonical spelling ('account' -> 'Account'), or None."""
+    return ENTITY_BY_LOWER.get(str(name).lower())
+
+
+def name_key(value):
+    """Names compare without case and with runs of spaces collapsed, as QBO does."""
+    return " ".join(str(value).split()).casefold()
+
+
+def display_name(entity, obj):
+    if entity in PARTY or entity == "TaxAgency":
+        return obj.get("FullyQualifiedName") or obj.get("DisplayName", "")
+    return obj.get("FullyQualifiedName") or obj.get("Name", "")
+
+
+def id_sort_key(obj_id):
+    s = str(obj_id)
+    return (0, int(s), "") if s.isdigit() else (1, 0, s)
+
+
+class Company:
+    """One QBO company (realm): its objects, tombstones, name index and counters."""
+
+    def __init__(self, realm_id, name):
+        self.realm_id = realm_id
+        self.name = name
+        self.objects = {e: {} for e in ENTITIES}
+        self.deleted = {e: {} for e in ENTITIES}
+        self.seq = defaultdict(int)
+        self.names = {}
+        self.base_balance = {}
+        self.next_doc = 1001
+        self.request_ids = {}
+        self.hits = deque()
+        self.batch_hits = deque()
+
+    def next_id(self, entity):
+        self.seq[entity] += 1
+        return str(self.seq[entity])
+
+
+class Store:
+    """All companies of one emulator; writes follow QBO's validation rules and raise Fault."""
+
+    def __init__(self, clock, lock=None, on_change=None):
+        self.clock = clock
+        self.lock = lock or threading.RLock()
+        self.companies = {}
+        self.on_change = on_change
+        self.fixed_time = None  # seeding stamps objects with chosen past times
+
+    # === COMPANIES === #
+
+    def now(self):
+        return self.fixed_time if self.fixed_time is not None else self.clock.time()
+
+    def add_company(self, realm_id, name):
+        with self.lock:
+            co = Company(realm_id, name)
+            self.companies[realm_id] = co
+            return co
+
+    def company(self, realm_id):
+        co = self.companies.get(str(realm_id))
+        if co is None:
+            raise KeyError(realm_id)
+        return co
+
+    def today(self):
+        return parse_date(iso(self.now()))
+
+    # === HELPER API (tests, seeding): no SyncToken check === #
+
+    def get(self, realm_id, entity, obj_id):
+        with self.lock:
+            obj = self.company(realm_id).objects[canon_entity(entity)].get(str(obj_id))
+            return copy.deepcopy(obj)
+
+    def all(self, realm_id, entity, include_inactive=True):
+        with self.lock:
+            objs = self.company(realm_id).objects[canon_entity(entity)].values()
+            return [copy.deepcopy(o) for o in objs if include_inactive or o.get("Active", True)]
+
+    def create(self, realm_id, entity, data):
+        with self.lock:
+            return copy.deepcopy(self._create(self.company(realm_id), canon_entity(entity), data))
+
+    def update(self, realm_id, entity, obj_id, changes):
+        """Sparse-merge `changes` as if someone edited the object in QBO's UI."""
+        with self.lock:
+            co = self.company(realm_id)
+            entity = canon_entity(entity)
+            cur = co.objects[entity].get(str(obj_id))
+            if cur is None:
+                raise not_found(entity, obj_id)
+            data = dict(changes, Id=str(obj_id), SyncToken=cur["SyncToken"])
+            return copy.deepcopy(self._update(co, entity, data, sparse=True))
+
+    def delete(self, realm_id, entity, obj_id):
+        with self.lock:
+            co = self.company(realm_id)
+            entity = canon_entity(entity)
+            cur = co.objects[entity].get(str(obj_id))
+            if cur is None:
+                raise not_found(entity, obj_id)
+            return self._delete(co, entity, {"Id": cur["Id"], "SyncToken": cur["SyncToken"]})
+
+    # === API OPERATIONS (raise Fault) === #
+
+    def read(self, realm_id, entity, obj_id):
+        with self.lock:
+            obj = self.company(realm_id).objects[entity].get(str(obj_id))
+            if obj is None:
+                raise not_found(entity, obj_id)
+            return copy.deepcopy(obj)
+
+    def write(self, realm_id, entity, data, operation=None):
+        """POST /{entity}: create, update (Id present), delete or void; returns the reply object."""
+        if not isinstance(data, dict):
+            raise invalid("The request body must be a JSON object", entity)
+        with self.lock:
+            co = self.company(realm_id)
+            op = (operation or "").lower()
+            if op in ("delete", "void"):
+                if entity not in TXN_ENTITIES:
+                    raise (
+                        business(
+                            f"{entity} can't be deleted. Make it inactive (Active=false) instead.", entity
+                        )
+                        if entity in LIST_ENTITIES
+                        else unsupported(op.capitalize(), entity)
+                    )
+                if op == "delete":
+                    return self._delete(co, entity, data)
+                return copy.deepcopy(self._void(co, entity, data))
+            if op not in ("", "create", "update"):
+                raise invalid(f"Unsupported operation {operation}", "operation")
+            if entity in READ_ONLY_ENTITIES:
+                raise unsupported("Create" if not data.get("Id") else "Update", entity)
+            if entity in SINGLETONS and op == "create":
+                raise unsupported("Create", entity)
+            if op != "create" and (
+                data.get("Id") not in (None, "") or entity in SINGLETONS or op == "update"
+            ):
+                return copy.deepcopy(self._update(co, entity, data, sparse=bool(data.get("sparse"))))
+            return copy.deepcopy(self._create(co, entity, data))
+
+    # === CORE WRITES === #
+
+    def _clean(self, entity, data):
+        obj = copy.deepcopy(data)
+        for f in SERVER_FIELDS + READ_ONLY_FIELDS.get(entity, ()):
+            obj.pop(f, None)
+        return obj
+
+    def _create(self, co, entity, data):
+        obj = self._clean(entity, data)
+        self._prepare(co, entity, obj, None)
+        self._check_unique(co, entity, obj, None)
+        now = self.now()
+        obj_id = data.get("Id") if entity == "TaxCode" and data.get("Id") in ("TAX", "NON") else None
+        obj = {
+            "Id": obj_id or co.next_id(entity),
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            **obj,
+            "MetaData": {"CreateTime": iso(now), "LastUpdatedTime": iso(now)},
+        }
+        pending_balance = obj.pop("OpeningBalance", None) if entity == "Account" else None
+        co.objects[entity][obj["Id"]] = obj
+        self._index(co, entity, obj, None)
+        if entity == "Account":
+            co.base_balance[obj["Id"]] = money(pending_balance or 0)
+            obj["CurrentBalance"] = obj["CurrentBalanceWithSubAccounts"] = co.base_balance[obj["Id"]]
+        self._after_write(co, entity, obj, None)
+        self._emit(co, entity, obj["Id"], "Create", now)
+        return obj
+
+    def _update(self, co, entity, data, sparse):
+        obj_id = str(data.get("Id") or ("1" if entity in SINGLETONS else ""))
+        old = co.objects[entity].get(obj_id)
+        if old is None:
+            raise not_found(entity, obj_id)
+        token = data.get("SyncToken")
+        if token in (None, ""):
+            raise required("SyncToken")
+        if str(token) != old["SyncToken"]:
+            raise stale(entity)
+        changes = self._clean(entity, data)
+        changes.pop("OpeningBalance", None)
+        if sparse:
+            obj = copy.deepcopy(old)
+            for f in READ_ONLY_FIELDS.get(entity, ()):
+                obj.pop(f, None)
+            obj.update(changes)
+        else:
+            obj = changes
+        for f in SERVER_FIELDS:
+            obj.pop(f, None)
+        self._prepare(co, entity, obj, old)
+        self._check_unique(co, entity, obj, old)
+        now = self.now()
+        obj = {
+            "Id": old["Id"],
+            "SyncToken": str(int(old["SyncToken"]) + 1),
+            "domain": "QBO",
+            "sparse": False,
+            **obj,
+            "MetaData": {"CreateTime": old["MetaData"]["CreateTime"], "LastUpdatedTime": iso(now)},
+        }
+        if entity == "Account":
+            obj["CurrentBalance"] = old.get("CurrentBalance", 0)
+            obj["CurrentBalanceWithSubAccounts"] = old.get("CurrentBalanceWithSubAccounts", 0)
+        if entity in ("Customer", "Vendor"):
+            obj.setdefault("Balance", old.get("Balance", 0))
+            if entity == "Customer":
+                obj.setdefault("BalanceWithJobs", old.get("BalanceWithJobs", 0))
+        co.objects[entity][obj["Id"]] = obj
+        self._index(co, entity, obj, old)
+        self._after_write(co, entity, obj, old)
+        self._emit(co, entity, obj["Id"], "Update", now)
+        return obj
+
+    def _delete(self, co, entity, data):
+        obj_id = str(data.get("Id") or "")
+        if not obj_id:
+            raise required("Id")
+        old = co.objects[entity].get(obj_id)
+        if old is None:
+            raise not_found(entity, obj_id)
+        token = data.get("SyncToken")
+        if token in (None, ""):
+            raise required("SyncToken")
+        if str(token) != old["SyncToken"]:
+            raise stale(entity)
+        now = self.now()
+        del co.objects[entity][obj_id]
+        tomb = {
+            "Id": obj_id,
+            "status": "Deleted",
+            "domain": "QBO",
+            "MetaData": {"CreateTime": old["MetaData"]["CreateTime"], "LastUpdatedTime": iso(now)},
+            "_ts": now,
+        }
+        co.deleted[entity][obj_id] = tomb
+        self._after_delete(co, entity, old)
+        self._emit(co, entity, obj_id, "Delete", now)
+        return {"Id": obj_id, "status": "Deleted", "domain": "QBO"}
+
+    def _void(self, co, entity, data):
+        if entity != "Invoice":
+            raise unsupported("Void", entity)
+        obj_id = str(data.get("Id") or "")
+        old = co.objects[entity].get(obj_id)
+        if old is None:
+            raise not_found(entity, obj_id)
+        if str(data.get("SyncToken")) != old["SyncToken"]:
+            raise stale(entity)
+        if self._applied_to(co, obj_id):
+            raise business("This invoice has payments applied. Remove the payments before voiding it.")
+        now = self.now()
+        obj = copy.deepcopy(old)
+        for line in obj["Line"]:
+            line["Amount"] = 0
+            det = line.get("SalesItemLineDetail")
+            if det:
+                det["Qty"] = 0
+        obj["TxnTaxDetail"] = {"TotalTax": 0}
+        obj["TotalAmt"] = obj["Balance"] = 0
+        obj["PrivateNote"] = "Voided"
+        obj["SyncToken"] = str(int(old["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = iso(now)
+        co.objects[entity][obj_id] = obj
+        self._recompute_balances(co)
+        self._emit(co, entity, obj_id, "Void", now)
+        return obj
+
+    def _emit(self, co, entity, obj_id, operation, ts):
+        if self.on_change is not None and entity in WEBHOOK_ENTITIES:
+            self.on_change(co.realm_id, entity, obj_id, operation, ts)
+
+    # === NAMES === #
+
+    def _name_keys(self, entity, obj):
+        if entity in PARTY:
+            keys = [("party", name_key(obj.get("DisplayName", "")))]
+        elif entity in HIERARCHY:
+            keys = [(entity, name_key(obj.get("FullyQualifiedName", "")))]
+        elif entity == "TaxAgency":
+            keys = [(entity, name_key(obj.get("DisplayName", "")))]
+        elif entity in ("Invoice", "Payment") or entity in SINGLETONS:
+            return []
+        else:
+            keys = [(entity, name_key(obj.get("Name", "")))]
+        if entity == "Account" and str(obj.get("AcctNum") or "").strip():
+            keys.append(("AcctNum", name_key(obj["AcctNum"])))
+        return keys
+
+    def _check_unique(self, co, entity, obj, old):
+        own = (entity, old["Id"]) if old else None
+        for key in self._name_keys(entity, obj):
+            holder = co.names.get(key)
+            if holder is not None and holder != own:
+                if key[0] == "AcctNum":
+                    raise Fault(
+                        "6240",
+                        "Duplicate Name Exists Error",
+                        "The account number supplied already exists. : Another account is already using this "
+                        "number. Please use a different number.",
+                        element="AcctNum",
+                    )
+                raise duplicate(key[0] if key[0] == "party" else entity, key[1], holder[1])
+
+    def _index(self, co, entity, obj, old):
+        if old is not None:
+            for key in self._name_keys(entity, old):
+                if co.names.get(key) == (entity, old["Id"]):
+                    del co.names[key]
+        for key in self._name_keys(entity, obj):
+            co.names[key] = (entity, obj["Id"])
+        if (
+            old is not None
+            and entity in HIERARCHY
+            and old.get("FullyQualifiedName") != obj.get("FullyQualifiedName")
+        ):
+            self._rename_children(co, entity, obj)
+
+    def _rename_children(self, co, entity, parent):
+        leaf = HIERARCHY[entity]
+        for child in co.objects[entity].values():
+            if (child.get("ParentRef") or {}).get("value") == parent["Id"]:
+                before = copy.deepcopy(child)
+                child["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{child.get(leaf, '')}"
+                child["ParentRef"]["name"] = parent["FullyQualifiedName"]
+                self._index(co, entity, child, before)
+
+    # === REFERENCES === #
+
+    def _ref(self, co, holder, field, entity, *, label=None, is_required=False, allow_inactive=False):
+        """Check holder[field] points at an existing `entity`; normalise it to {value, name}."""
+        label = label or field
+        ref = holder.get(field)
+        if ref in (None, "", {}):
+            if is_required:
+                raise required(label)
+            holder.pop(field, None)
+            return None
+        if not isinstance(ref, dict):
+            raise invalid(f'{label} must be an object like {{"value": "<Id>"}}', label)
+        value = ref.get("value")
+        if value in (None, ""):
+            if is_required:
+                raise required(f"{label}.value")
+            raise invalid_ref(label, entity, value)
+        value = str(value)
+        target = co.objects[entity].get(value)
+        if target is None:
+            raise invalid_ref(label, entity, value)
+        if target.get("Active") is False and not allow_inactive:
+            raise inactive_ref(label, entity, value)
+        holder[field] = {"value": value, "name": display_name(entity, target)}
+        return target
+
+    def _parent(self, co, entity, obj, old):
+        ref = obj.get("ParentRef")
+        if not ref or not (isinstance(ref, dict) and ref.get("value")):
+            obj.pop("ParentRef", None)
+            return None
+        parent = self._ref(co, obj, "ParentRef", entity, allow_inactive=True)
+        if old is not None:
+            pid = parent["Id"]
+            while pid:
+                if pid == old["Id"]:
+                    raise business(f"A {entity.lower()} can't be its own parent or the parent of its parent.")
+                pid = (co.objects[entity].get(pid, {}).get("ParentRef") or {}).get("value")
+        return parent
+
+    def _hierarchy(self, co, entity, obj, old, leaf_value):
+        parent = self._parent(co, entity, obj, old)
+        obj["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{leaf_value}" if parent else leaf_value
+        return parent
+
+    @staticmethod
+    def _name(obj, field="Name"):
+        value = obj.get(field)
+        value = " ".join(str(value).split()) if value is not None else ""
+        if not value:
+            raise required(field)
+        if len(value) > 100:
+            raise Fault(
+                "2050",
+                "String length is either shorter or longer than supported by specification",
+                f"{field} is longer than 100 characters",
+                element=field,
+            )
+        obj[field] = value
+        return value
+
+    # === PER-ENTITY RULES === #
+
+    def _prepare(self, co, entity, obj, old):
+        if entity in LIST_ENTITIES:
+            active = obj.get("Active", True)
+            obj["Active"] = active if isinstance(active, bool) else str(active).lower() != "false"
+        getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+
+    def _prep_default(self, co, obj, old):
+        pass
+
+    def _prep_account(self, co, obj, old):
+        name = self._name(obj)
+        if ":" in name or '"' in name:
+            raise business("An account name can't contain a colon (:) or a double quote (\").", "Name")
+        atype = obj.get("AccountType")
+        sub = obj.get("AccountSubType")
+        if not atype:
+            atype = SUBTYPE_TYPES.get(sub)
+            if not atype:
+                raise required("AccountType")
+        canon = _ACCOUNT_TYPE_BY_KEY.get(str(atype).replace(" ", "").replace("_", "").lower())
+        if canon is None:
+            raise invalid(f"Invalid AccountType {atype}", "AccountType")
+        obj["AccountType"] = canon
+        obj["Classification"], default_sub = ACCOUNT_TYPES[canon]
+        if not sub:
+            obj["AccountSubType"] = default_sub
+        parent = self._hierarchy(co, "Account", obj, old, name)
+        obj["SubAccount"] = parent is not None
+        if parent is not None and parent["AccountType"] != canon:
+            raise business("A subaccount must have the same account type as its parent account.", "ParentRef")
+        if "AcctNum" in obj and obj["AcctNum"] is not None:
+            obj["AcctNum"] = str(obj["AcctNum"]).strip()
+            if not obj["AcctNum"]:
+                obj.pop("AcctNum")
+        obj.setdefault("CurrencyRef", dict(USD))
+        self._ref(co, obj, "TaxCodeRef", "TaxCode")
+
+    def _prep_term(self, co, obj, old):
+        self._name(obj)
+        date_driven = obj.get("DayOfMonthDue") not in (None, "")
+        if date_driven:
+            obj["Type"] = "DATE_DRIVEN"
+            for f in ("DueDays", "DiscountDays"):
+                obj.pop(f, None)
+        else:
+            obj["Type"] = "STANDARD"
+            obj["DueDays"] = int(obj.get("DueDays") or 0)
+            for f in ("DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth"):
+                obj.pop(f, None)
+        if obj.get("DiscountPercent") not in (None, ""):
+            pct = float(obj["DiscountPercent"])
+            if not 0 <= pct <= 100:
+                raise business("DiscountPercent must be between 0 and 100.", "DiscountPercent")
+            obj["DiscountPercent"] = pct
+
+    def _prep_class(self, co, obj, old):
+        name = self._name(obj)
+        obj["SubClass"] = self._hierarchy(co, "Class", obj, old, name) is not None
+
+    def _prep_department(self, co, obj, old):
+        name = self._name(obj)
+        obj["SubDepartment"] = self._hierarchy(co, "Department", obj, old, name) is not None
+
+    def _prep_paymentmethod(self, co, obj, old):
+        self._name(obj)
+        ptype = obj.get("Type") or "NON_CREDIT_CARD"
+        if ptype not in ("CREDIT_CARD", "NON_CREDIT_CARD"):
+            raise invalid(f"Invalid PaymentMethod Type {ptype}", "Type")
+        obj["Type"] = ptype
+
+    def _prep_taxagency(self, co, obj, old):
+        self._name(obj, "DisplayName")
+
+    def _prep_taxrate(self, co, obj, old):
+        self._name(obj)
+        obj["RateValue"] = float(obj.get("RateValue") or 0)
+        self._ref(co, obj, "AgencyRef", "TaxAgency")
+
+    def _prep_taxcode(self, co, obj, old):
+        self._name(obj)
+        for list_name in ("SalesTaxRateList", "PurchaseTaxRateList"):
+            details = (obj.get(list_name) or {}).get("TaxRateDetail") or []
+            for i, det in enumerate(details):
+                self._ref(
+                    co, det, "TaxRateRef", "TaxRate", label=f"{list_name}.TaxRateDetail[{i}].TaxRateRef"
+                )
+            obj[list_name] = {"TaxRateDetail": details}
+
+    def _prep_item(self, co, obj, old):
+        name = self._name(obj)
+        if ":" in name:
+            raise business("An item name can't contain a colon (:).", "Name")
+        itype = obj.get("Type") or "NonInventory"
+        if itype not in ITEM_TYPES:
+            raise invalid(f"Invalid Item Type {itype}", "Type")
+        obj["Type"] = itype
+        parent = self._hierarchy(co, "Item", obj, old, name)
+        obj["SubItem"] = parent is not None
+        if parent is not None and parent.get("Type") != "Category":
+            raise business("An item's parent must be a category.", "ParentRef")
+        if itype == "Category":
+            for f in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef", "UnitPrice", "QtyOnHand"):
+                obj.pop(f, None)
+            return
+        self._ref(co, obj, "IncomeAccountRef", "Account")
+        self._ref(co, obj, "ExpenseAccountRef", "Account")
+        self._ref(co, obj, "AssetAccountRef", "Account")
+        self._ref(co, obj, "SalesTaxCodeRef", "TaxCode")
+        self._ref(co, obj, "PurchaseTaxCodeRef", "TaxCode")
+        self._ref(co, obj, "PrefVendorRef", "Vendor")
+        for f in ("UnitPrice", "PurchaseCost"):
+            if obj.get(f) not in (None, ""):
+                obj[f] = float(obj[f])
+        if itype == "Inventory":
+            if "AssetAccountRef" not in obj:
+                raise business(
+                    "An inventory item needs an inventory asset account (AssetAccountRef).", "AssetAccountRef"
+                )
+            if not obj.get("InvStartDate"):
+                raise business(
+                    "An inventory item needs an inventory start date (InvStartDate).", "InvStartDate"
+                )
+            if "IncomeAccountRef" not in obj or "ExpenseAccountRef" not in obj:
+                raise business(
+                    "An inventory item needs an income account and a cost of goods sold account.",
+                    "IncomeAccountRef",
+                )
+            obj["TrackQtyOnHand"] = True
+            obj["QtyOnHand"] = float(obj.get("QtyOnHand") or 0)
+        else:
+            obj["TrackQtyOnHand"] = False
+            obj.pop("QtyOnHand", None)
+
+    def _party_name(self, obj, entity):
+        parts = [obj.get(f) for f in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+        parts = [str(p).strip() for p in parts if p not in (None, "") and str(p).strip()]
+        display = " ".join(str(obj.get("DisplayName") or "").split())
+        if not display:
+            if parts:
+                display = " ".join(parts)
+            elif entity != "Employee" and str(obj.get("CompanyName") or "").strip():
+                display = " ".join(str(obj["CompanyName"]).split())
+            else:
+                raise required("DisplayName", " (or one of Title, GivenName, MiddleName, FamilyName, Suffix)")
+        if ":" in display:
+            raise business("A name can't contain a colon (:).", "DisplayName")
+        obj["DisplayName"] = display
+        obj.setdefault("PrintOnCheckName", display)
+        email = obj.get("PrimaryEmailAddr")
+        if email and isinstance(email, dict) and email.get("Address") and "@" not in str(email["Address"]):
+            raise business("The email address is not valid.", "PrimaryEmailAddr")
+        return display
+
+    def _prep_customer(self, co, obj, old):
+        display = self._party_name(obj, "Customer")
+        parent = self._hierarchy(co, "Customer", obj, old, display)
+        obj["Job"] = parent is not None
+        self._ref(co, obj, "SalesTermRef", "Term")
+        self._ref(co, obj, "PaymentMethodRef", "PaymentMethod")
+        self._ref(co, obj, "DefaultTaxCodeRef", "TaxCode")
+        obj.setdefault("Taxable", "DefaultTaxCodeRef" in obj)
+        obj.setdefault("CurrencyRef", dict(USD))
+        obj.setdefault("Balance", 0)
+        obj.setdefault("BalanceWithJobs", 0)
+
+    def _prep_vendor(self, co, obj, old):
+        self._party_name(obj, "Vendor")
+        self._ref(co, obj, "TermRef", "Term")
+        self._ref(co, obj, "APAccountRef", "Account")
+        obj.setdefault("CurrencyRef", dict(USD))
+        obj.setdefault("Balance", 0)
+
+    def _prep_employee(self, co, obj, old):
+        if not any(obj.get(f) for f in ("GivenName", "FamilyName", "DisplayName")):
+            raise required("GivenName", " (or FamilyName)")
+        self._party_name(obj, "Employee")
+
+    def _prep_invoice(self, co, obj, old):
+        customer = self._ref(co, obj, "CustomerRef", "Customer", is_required=True)
+        lines = obj.get("Line")
+        if not lines or not isinstance(lines, list):
+            raise required("Line")
+        self._ref(co, obj, "SalesTermRef", "Term")
+        self._ref(co, obj, "DepartmentRef", "Department")
+        self._ref(co, obj, "ClassRef", "Class")
+        self._ref(co, obj, "DepositToAccountRef", "Account")
+        out = []
+        subtotal = taxable = discount = 0.0
+        for i, given in enumerate(lines):
+            if not isinstance(given, dict):
+                raise invalid("Each Line must be an object", "Line")
+            dtype = given.get("DetailType")
+            if not dtype:
+                raise required(f"Line[{i}].DetailType")
+            if dtype == "SubTotalLineDetail":
+                continue
+            line = dict(given)
+            if dtype == "SalesItemLineDetail":
+                if line.get("Amount") in (None, ""):
+                    raise required(f"Line[{i}].Amount")
+                amount = money(line["Amount"])
+                det = dict(line.get("SalesItemLineDetail") or {})
+                item = self._ref(co, det, "ItemRef", "Item", label=f"Line[{i}].ItemRef")
+                if item is not None and item.get("Type") == "Category":
+                    raise business("A category can't be used on a transaction line.", f"Line[{i}].ItemRef")
+                self._ref(co, det, "ClassRef", "Class", label=f"Line[{i}].ClassRef")
+                code = self._ref(co, det, "TaxCodeRef", "TaxCode", label=f"Line[{i}].TaxCodeRef")
+                for f in ("Qty", "UnitPrice"):
+                    if det.get(f) not in (None, ""):
+                        det[f] = float(det[f])
+                line["SalesItemLineDetail"] = det
+                subtotal += amount
+                if code is not None and code["Id"] != "NON" and code.get("Taxable", True):
+                    taxable += amount
+            elif dtype == "DiscountLineDetail":
+                det = dict(line.get("DiscountLineDetail") or {})
+                self._ref(co, det, "DiscountAccountRef", "Account", label=f"Line[{i}].DiscountAccountRef")
+                if det.get("PercentBased") and det.get("DiscountPercent") not in (None, ""):
+                    amount = money(subtotal * float(det["DiscountPercent"]) / 100)
+                else:
+                    amount = money(line.get("Amount") or 0)
+                line["DiscountLineDetail"] = det
+                discount += amount
+            elif dtype == "DescriptionOnly":
+                amount = money(line.get("Amount") or 0)
+            else:
+                raise invalid(f"Unsupported Line DetailType {dtype}", f"Line[{i}].DetailType")
+            line["Amount"] = amount
+            line["Id"] = str(len(out) + 1)
+            line["LineNum"] = len(out) + 1
+            out.append(line)
+        out.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        obj["Line"] = out
+        tax_detail = dict(obj.get("TxnTaxDetail") or {})
+        code = self._ref(co, tax_detail, "TxnTaxCodeRef", "TaxCode", label="TxnTaxDetail.TxnTaxCodeRef")
+        total_tax = 0.0
+        tax_lines = []
+        if code is not None and taxable:
+            for det in (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []:
+                rate = co.objects["TaxRate"].get(det["TaxRateRef"]["value"])
+                if rate is None:
+                    continue
+                amount = money(taxable * float(rate.get("RateValue") or 0) / 100)
+                total_tax += amount
+                tax_lines.append(
+                    {
+                        "Amount": amount,
+                        "DetailType": "TaxLineDetail",
+                        "TaxLineDetail": {
+                            "TaxRateRef": dict(det["TaxRateRef"]),
+                            "PercentBased": True,
+                            "TaxPercent": float(rate.get("RateValue") or 0),
+                            "NetAmountTaxable": money(taxable),
+                        },
+                    }
+                )
+        tax_detail["TotalTax"] = money(total_tax)
+        if tax_lines:
+            tax_detail["TaxLine"] = tax_lines
+        else:
+            tax_detail.pop("TaxLine", None)
+        obj["TxnTaxDetail"] = tax_detail
+        obj["TotalAmt"] = money(subtotal - discount + total_tax)
+        if not obj.get("DocNumber"):
+            obj["DocNumber"] = old.get("DocNumber") if old else str(co.next_doc)
+            if not old:
+                co.next_doc += 1
+        txn_date = parse_date(obj.get("TxnDate") or "") or self.today()
+        obj["TxnDate"] = txn_date.isoformat()
+        if not obj.get("DueDate"):
+            term = co.objects["Term"].get(
+                (obj.get("SalesTermRef") or customer.get("SalesTermRef") or {}).get("value")
+            )
+            obj["DueDate"] = due_date(txn_date, term).isoformat()
+        obj.setdefault("CurrencyRef", dict(USD))
+        obj.setdefault("ApplyTaxAfterDiscount", False)
+        obj.setdefault("PrintStatus", "NotSet")
+        obj.setdefault("EmailStatus", "NotSet")
+        obj["LinkedTxn"] = [
+            lt
+            for lt in (obj.get("LinkedTxn") or [])
+            if isinstance(lt, dict) and lt.get("TxnType") != "Payment"
+        ]
+        applied = self._applied_to(co, old["Id"]) if old else {}
+        for pay_id in sorted(applied, key=id_sort_key):
+            obj["LinkedTxn"].append({"TxnId": pay_id, "TxnType": "Payment"})
+        total_applied = money(sum(applied.values()))
+        if total_applied > obj["TotalAmt"] + 0.005:
+            raise business("The invoice total can't be less than the payments already applied to it.", "Line")
+        obj["Balance"] = money(obj["TotalAmt"] - total_applied)
+
+    def _prep_payment(self, co, obj, old):
+        customer = self._ref(co, obj, "CustomerRef", "Customer", is_required=True)
+        if obj.get("TotalAmt") in (None, ""):
+            raise required("TotalAmt")
+        try:
+            obj["TotalAmt"] = money(obj["TotalAmt"])
+        except (TypeError, ValueError):
+            raise invalid("TotalAmt must be a number", "TotalAmt") from None
+        if obj["TotalAmt"] < 0:
+            raise business("A payment amount can't be negative.", "TotalAmt")
+        self._ref(co, obj, "PaymentMethodRef", "PaymentMethod")
+        if "DepositToAccountRef" not in obj:
+            undeposited = self._find_account(co, "UndepositedFunds")
+            if undeposited is not None:
+                obj["DepositToAccountRef"] = {"value": undeposited["Id"]}
+        self._ref(co, obj, "DepositToAccountRef", "Account")
+        own_applied = {}
+        if old is not None:
+            for line in old.get("Line") or []:
+                for lt in line.get("LinkedTxn") or []:
+                    if lt.get("TxnType") == "Invoice":
+                        own_applied[lt["TxnId"]] = own_applied.get(lt["TxnId"], 0) + line["Amount"]
+        lines = []
+        applied_total = 0.0
+        for i, line in enumerate(obj.get("Line") or []):
+            if line.get("Amount") in (None, ""):
+                raise required(f"Line[{i}].Amount")
+            amount = money(line["Amount"])
+            linked = []
+            for lt in line.get("LinkedTxn") or []:
+                txn_type = lt.get("TxnType")
+                txn_id = str(lt.get("TxnId") or "")
+                if txn_type != "Invoice":
+                    raise invalid(
+                        f"Payments can only be linked to invoices here, not {txn_type}",
+                        f"Line[{i}].LinkedTxn",
+                    )
+                inv = co.objects["Invoice"].get(txn_id)
+                if inv is None:
+                    raise invalid_ref(f"Line[{i}].LinkedTxn", "Invoice", txn_id)
+                if inv["CustomerRef"]["value"] != customer["Id"]:
+                    raise business(
+                        f"Invoice {inv.get('DocNumber')} belongs to another customer.", f"Line[{i}].LinkedTxn"
+                    )
+                open_balance = inv["Balance"] + own_applied.get(txn_id, 0)
+                if amount > open_balance + 0.005:
+                    raise business(
+                        f"The amount applied to invoice {inv.get('DocNumber')} ({amount:.2f}) "
+                        "is more than its "
+                        f"open balance ({open_balance:.2f}).",
+                        f"Line[{i}].Amount",
+                    )
+                linked.append({"TxnId": txn_id, "TxnType": "Invoice"})
+            if not linked:
+                raise required(f"Line[{i}].LinkedTxn")
+            applied_total += amount
+            lines.append({"Amount": amount, "LinkedTxn": linked})
+        if applied_total > obj["TotalAmt"] + 0.005:
+            raise business("The amounts applied to invoices are more than the payment amount.", "Line")
+        obj["Line"] = lines
+        obj["UnappliedAmt"] = money(obj["TotalAmt"] - applied_total)
+        obj["TxnDate"] = (parse_date(obj.get("TxnDate") or "") or self.today()).isoformat()
+        obj.setdefault("CurrencyRef", dict(USD))
+        obj.setdefault("ProcessPayment", False)
+
+    def _prep_companyinfo(self, co, obj, old):
+        self._name(obj, "CompanyName")
+
+    # === DERIVED BALANCES === #
+
+    def _find_account(self, co, subtype):
+        for acc in co.objects["Account"].values():
+            if acc.get("AccountSubType") == subtype and acc.get("Active", True):
+                return acc
+        return None
+
+    def _applied_to(self, co, invoice_id):
+        applied = {}
+        for pay in co.objects["Payment"].values():
+            for line in pay.get("Line") or []:
+                for lt in line.get("LinkedTxn") or []:
+                    if lt.get("TxnType") == "Invoice" and lt.get("TxnId") == invoice_id:
+                        applied[pay["Id"]] = applied.get(pay["Id"], 0) + line["Amount"]
+        return applied
+
+    @staticmethod
+    def _linked_invoices(payment):
+        ids = set()
+        for line in (payment or {}).get("Line") or []:
+            for lt in line.get("LinkedTxn") or []:
+                if lt.get("TxnType") == "Invoice":
+                    ids.add(lt["TxnId"])
+        return ids
+
+    def _refresh_invoices(self, co, invoice_ids):
+        """Payments changed: re-derive each linked invoice's Balance and LinkedTxn, as a QBO write."""
+        now = self.now()
+        for inv_id in sorted(invoice_ids, key=id_sort_key):
+            inv = co.objects["Invoice"].get(inv_id)
+            if inv is None:
+                continue
+            applied = self._applied_to(co, inv_id)
+            inv["LinkedTxn"] = [lt for lt in inv.get("LinkedTxn") or [] if lt.get("TxnType") != "Payment"] + [
+                {"TxnId": pid, "TxnType": "Payment"} for pid in sorted(applied, key=id_sort_key)
+            ]
+            inv["Balance"] = money(inv["TotalAmt"] - sum(applied.values()))
+            inv["SyncToken"] = str(int(inv["SyncToken"]) + 1)
+            inv["MetaData"]["LastUpdatedTime"] = iso(now)
+            self._emit(co, "Invoice", inv_id, "Update", now)
+
+    def _after_write(self, co, entity, obj, old):
+        if entity == "Payment":
+            self._refresh_invoices(co, self._linked_invoices(obj) | self._linked_invoices(old))
+        if entity in ("Invoice", "Payment") or (entity == "Account" and old is None):
+            self._recompute_balances(co)
+
+    def _after_delete(self, co, entity, old):
+        for key in self._name_keys(entity, old):
+            if co.names.get(key) == (entity, old["Id"]):
+                del co.names[key]
+        if entity == "Invoice":
+            # QBO keeps the payments and turns what they applied to this invoice into unapplied credit
+            now = self.now()
+            for pay in co.objects["Payment"].values():
+                if old["Id"] in self._linked_invoices(pay):
+                    pay["Line"] = [
+                        ln
+                        for ln in pay["Line"]
+                        if not any(
+                            lt.get("TxnId") == old["Id"] and lt.get("TxnType") == "Invoice"
+                            for lt in ln.get("LinkedTxn") or []
+                        )
+                    ]
+                    pay["UnappliedAmt"] = money(pay["TotalAmt"] - sum(ln["Amount"] for ln in pay["Line"]))
+                    pay["SyncToken"] = str(int(pay["SyncToken"]) + 1)
+                    pay["MetaData"]["LastUpdatedTime"] = iso(now)
+                    self._emit(co, "Payment", pay["Id"], "Update", now)
+        if entity == "Payment":
+            self._refresh_invoices(co, self._linked_invoices(old))
+        if entity in TXN_ENTITIES:
+            self._recompute_balances(co)
+
+    def _recompute_balances(self, co):
+        """Account, customer and vendor balances follow from opening balances and transactions."""
+        accounts = co.objects["Account"]
+        totals = defaultdict(float, co.base_balance)
+        receivable = self._find_account(co, "AccountsReceivable")
+        tax_payable = self._find_account(co, "SalesTaxPayable")
+        items = co.objects["Item"]
+        customer_balance = defaultdict(float)
+        for inv in co.objects["Invoice"].values():
+            if receivable is not None:
+                totals[receivable["Id"]] += inv["Balance"]
+            customer_balance[inv["CustomerRef"]["value"]] += inv["Balance"]
+            for line in inv["Line"]:
+                det = line.get("SalesItemLineDetail")
+                if det and det.get("ItemRef"):
+                    item = items.get(det["ItemRef"]["value"]) or {}
+                    income = (item.get("IncomeAccountRef") or {}).get("value")
+                    if income:
+                        totals[income] += line["Amount"]
+            if tax_payable is not None:
+                totals[tax_payable["Id"]] += inv["TxnTaxDetail"].get("TotalTax", 0)
+        for pay in co.objects["Payment"].values():
+            deposit = (pay.get("DepositToAccountRef") or {}).get("value")
+            if deposit:
+                totals[deposit] += pay["TotalAmt"]
+            if receivable is not None:
+                totals[receivable["Id"]] -= pay.get("UnappliedAmt", 0)
+            customer_balance[pay["CustomerRef"]["value"]] -= pay.get("UnappliedAmt", 0)
+        with_subs = defaultdict(float)
+        for acc_id, acc in accounts.items():
+            acc["CurrentBalance"] = money(totals.get(acc_id, 0))
+            node = acc
+            while node is not None:
+                with_subs[node["Id"]] += acc["CurrentBalance"]
+                node = accounts.get((node.get("ParentRef") or {}).get("value"))
+        for acc_id, acc in accounts.items():
+            acc["CurrentBalanceWithSubAccounts"] = money(with_subs[acc_id])
+        customers = co.objects["Customer"]
+        with_jobs = defaultdict(float)
+        for cust_id, cust in customers.items():
+            cust["Balance"] = money(customer_balance.get(cust_id, 0))
+            node = cust
+            while node is not None:
+                with_jobs[node["Id"]] += cust["Balance"]
+                node = customers.get((node.get("ParentRef") or {}).get("value"))
+        for cust_id, cust in customers.items():
+            cust["BalanceWithJobs"] = money(with_jobs[cust_id])
+
+
+def due_date(txn_date, term):
+    """The due date a term gives an invoice dated txn_date (no term: due on the invoice date)."""
+    if not term:
+        return txn_date
+    if term.get("Type") == "DATE_DRIVEN":
+        day = int(term.get("DayOfMonthDue") or 1)
+        cutoff = int(term.get("DueNextMonthDays") or 0)
+        year, month = txn_date.year, txn_date.month
+        # due this month only when issued more than DueNextMonthDays before the due day
+        if day - txn_date.day <= cutoff:
+            month += 1
+            if month > 12:
+                year, month = year + 1, 1
+        return _clamped(year, month, day)
+    return txn_date + timedelta(days=int(term.get("DueDays") or 0))
+
+
+def _clamped(year, month, day):
+    for d in (day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    return date(year, month, 28)

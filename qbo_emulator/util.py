@@ -1,0 +1,204 @@
+"""Clock, time formats and the QBO fault type shared by the emulator modules."""
+
+import re
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+
+# QBO stamps MetaData in the company's time zone; a fixed Pacific offset keeps
+# the emulator deterministic and still makes clients handle non-UTC offsets.
+QBO_TZ = timezone(timedelta(hours=-7))
+
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class Clock:
+    """Wall-clock time plus an offset that tests move forward with advance()."""
+
+    def __init__(self):
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def time(self):
+        with self._lock:
+            return time.time() + self._offset
+
+    def now(self):
+        return datetime.fromtimestamp(self.time(), timezone.utc)
+
+    def advance(self, seconds):
+        with self._lock:
+            self._offset += float(seconds)
+
+    def set(self, when):
+        """Jump to an aware datetime (naive means UTC)."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        with self._lock:
+            self._offset = when.timestamp() - time.time()
+
+    def today(self):
+        return datetime.fromtimestamp(self.time(), QBO_TZ).date()
+
+
+def iso(ts):
+    """QBO MetaData format: seconds precision with the company's offset."""
+    return datetime.fromtimestamp(ts, QBO_TZ).isoformat(timespec="seconds")
+
+
+def iso_ms(ts):
+    """The `time` member of replies: milliseconds with offset."""
+    return datetime.fromtimestamp(ts, QBO_TZ).isoformat(timespec="milliseconds")
+
+
+def iso_utc(ts):
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        "%03dZ" % int((ts % 1) * 1000)
+    )
+
+
+def parse_time(value):
+    """Epoch seconds for an ISO 8601 date or date-time; naive values are taken as UTC.
+
+    Returns None when the text is not a date.
+    """
+    if not isinstance(value, str):
+        return None
+    m = _ISO_RE.match(value.strip())
+    if not m:
+        return None
+    y, mo, d, hh, mi, ss, frac, tz = m.groups()
+    try:
+        if hh is None:
+            # a bare date compares as midnight in the company's zone
+            dt = datetime(int(y), int(mo), int(d), tzinfo=QBO_TZ)
+        else:
+            micro = int((frac or "0")[:6].ljust(6, "0"))
+            tzinfo = timezone.utc
+            if tz and tz != "Z":
+                sign = -1 if tz[0] == "-" else 1
+                digits = tz[1:].replace(":", "")
+                tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            dt = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), micro, tzinfo=tzinfo)
+    except ValueError:
+        return None
+    return dt.timestamp()
+
+
+def parse_date(value):
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def money(value):
+    return round(float(value) + 0.0, 2)
+
+
+class Fault(Exception):
+    """A QBO fault: becomes the `Fault` JSON body (or a batch item's Fault)."""
+
+    def __init__(self, code, message, detail="", *, element="", status=400, ftype="ValidationFault"):
+        super().__init__(detail or message)
+        self.code = str(code)
+        self.message = message
+        self.detail = detail
+        self.element = element
+        self.status = status
+        self.ftype = ftype
+
+    def fault(self):
+        return {
+            "Error": [
+                {"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}
+            ],
+            "type": self.ftype,
+        }
+
+
+def not_found(entity, obj_id):
+    return Fault(
+        "610",
+        "Object Not Found",
+        "Object Not Found : Something you're trying to use has been made inactive. "
+        "Check the fields with accounts, customers, items, vendors or employees.",
+        element=entity,
+    )
+
+
+def inactive_ref(field, entity, obj_id):
+    return Fault(
+        "610",
+        "Object Not Found",
+        "Object Not Found : Something you're trying to use has been made inactive. "
+        "Check the fields with accounts, customers, items, vendors or employees. "
+        f"({entity} {obj_id} in {field})",
+        element=field,
+    )
+
+
+def required(field, extra=""):
+    return Fault(
+        "2020",
+        "Required param missing, need to supply the required value for the API",
+        f"Required parameter {field} is missing in the request{extra}",
+        element=field,
+    )
+
+
+def invalid_ref(field, entity, obj_id):
+    return Fault(
+        "2500",
+        "Invalid Reference Id",
+        f"Invalid Reference Id : {entity} element id {obj_id} not found ({field})",
+        element=field,
+    )
+
+
+def stale(entity):
+    return Fault(
+        "5010",
+        "Stale Object Error",
+        "Stale Object Error : You and another user were working on the same thing. "
+        "The other user finished before you did, so your work was not saved.",
+        element=entity,
+    )
+
+
+def duplicate(kind, name, existing_id=None):
+    who = "customer, vendor or employee" if kind == "party" else kind.lower()
+    detail = (
+        f"The name supplied already exists. : Another {who} is already using this name. "
+        "Please use a different name."
+    )
+    if existing_id is not None:
+        detail += f" Id={existing_id}"
+    return Fault(
+        "6240", "Duplicate Name Exists Error", detail, element="DisplayName" if kind == "party" else "Name"
+    )
+
+
+def business(detail, element=""):
+    return Fault(
+        "6000",
+        "A business validation error has occurred while processing your request",
+        f"Business Validation Error: {detail}",
+        element=element,
+    )
+
+
+def invalid(detail, element=""):
+    return Fault("2010", "Request has invalid or unsupported property", detail, element=element)
+
+
+def parser_error(detail):
+    return Fault("4000", "Error parsing query", f"QueryParserError: {detail}")
+
+
+def unsupported(operation, entity):
+    return Fault("500", "Unsupported Operation", f"Operation {operation} is not supported.", element=entity)
