@@ -3,3 +3,12 @@ from . import qbo_connection_token
 from . import qbo_oauth_state
 from . import qbo_sync_run
 from . import res_config_settings
+from . import qbo_mapped_mixin
+from . import qbo_account
+from . import qbo_term
+from . import qbo_class
+from . import qbo_location
+from . import qbo_payment_method
+from . import qbo_tax
+from . import qbo_connection_lists
+from . import account_account
