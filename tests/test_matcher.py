@@ -76,3 +76,11 @@ def test_tax_by_rate_and_use_narrowed_by_name():
     assert unknown['r1'].action == UNMATCHED
     single = matcher.match([rec('r1', 'Anything', kind='purchase:8.0')], locals_, kind_is_enough=enough)
     assert single['r1'].local == 3
+
+
+def test_the_default_record_wins_among_several_of_a_kind():
+    locals_ = [rec(1, 'Account Receivable', kind='asset_receivable'),
+               {**rec(2, 'Account Receivable', kind='asset_receivable'), 'preferred': True}]
+    result = matcher.match([rec('q1', 'Accounts Receivable (A/R)', kind='asset_receivable')], locals_,
+                           kind_is_enough=lambda kind: True)
+    assert result['q1'] == matcher.Decision(MATCH, 2, 'Same type')

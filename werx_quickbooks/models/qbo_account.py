@@ -58,8 +58,11 @@ class QBOAccount(models.Model):
             [('company_ids', 'in', company.ids)], ['code', 'name', 'account_type'])
         # Every code of the company, linked or not: a new account never takes one of them.
         state['taken_codes'] = set(accounts.mapped('code'))
+        partner = company.partner_id.with_company(company)
+        defaults = {partner.property_account_receivable_id.id, partner.property_account_payable_id.id}
         return [{'ref': acc.id, 'key': acc.code, 'names': matcher.name_keys(acc.name),
-                 'kind': acc.account_type, 'label': '%s %s' % (acc.code, acc.name)}
+                 'kind': acc.account_type, 'label': '%s %s' % (acc.code, acc.name),
+                 'preferred': acc.id in defaults}
                 for acc in accounts if acc.id not in state['claimed']]
 
     def _qbo_compatible(self, remote_kind, local_kind):

@@ -72,11 +72,11 @@ class QBOConnection(models.Model):
                 '<div class="progress" style="height:0.6rem"><div class="progress-bar" role="progressbar" '
                 'style="width:%s%%"></div></div></td><td class="text-end text-muted">%s</td></tr>') % (
                 escape(stat.label or stat.entity), stat.done, total, percent,
-                escape(_('%(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
+                escape(self.env._('%(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
                          c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed))))
         state = dict(run._fields['state']._description_selection(self.env)).get(run.state, run.state)
         head = Markup('<p class="mb-1"><strong>%s</strong> — %s</p>') % (
-            escape(_('Latest run (%s)', dict(run._fields['trigger']._description_selection(self.env)).get(
+            escape(self.env._('Latest run (%s)', dict(run._fields['trigger']._description_selection(self.env)).get(
                 run.trigger, run.trigger))), escape(state))
         return head + Markup('<table class="table table-sm mb-0">%s</table>') % Markup('').join(rows)
 
@@ -122,7 +122,7 @@ class QBOConnection(models.Model):
     def _qbo_notify_import_done(self, run):
         """Tell the connection's followers what the import brought in."""
         lines = Markup('').join(
-            Markup('<li>%s: %s</li>') % (escape(stat.label or stat.entity), escape(_(
+            Markup('<li>%s: %s</li>') % (escape(stat.label or stat.entity), escape(self.env._(
                 '%(t)s read, %(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
                 t=stat.done, c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed)))
             for stat in run.stat_ids)

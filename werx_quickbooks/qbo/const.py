@@ -143,8 +143,10 @@ ACCOUNT_TYPE_FAMILIES = (
     frozenset({'expense', 'expense_depreciation', 'expense_direct_cost'}),
 )
 
-# Types Odoo allows once per company: the QBO account is linked to the existing one.
-ACCOUNT_TYPES_SINGLETON = frozenset({'equity_unaffected'})
+# Types a company normally has once (Odoo allows only one current-year-earnings account; the
+# receivable and payable are the company defaults): the QBO account of that type is linked to
+# the one Odoo account of that type, whatever its name. Several on either side: the user picks.
+ACCOUNT_TYPES_SINGLETON = frozenset({'equity_unaffected', 'asset_receivable', 'liability_payable'})
 
 # Prefix of the code given to a QBO account without an account number (then "QB" + its Id).
 GENERATED_ACCOUNT_CODE_PREFIX = 'QB'

@@ -7,7 +7,8 @@ left for the user: never two mappings for one record on either side.
 
 Records on both sides are plain dicts:
     {'ref': <qbo_id or odoo id>, 'key': <strong key or None>, 'names': [normalised names],
-     'kind': <type, e.g. an Odoo account_type; None matches any kind>}
+     'kind': <type, e.g. an Odoo account_type; None matches any kind>,
+     'preferred': <Odoo side only: True for the record Odoo uses by default for its kind>}
 """
 
 import re
@@ -121,6 +122,11 @@ def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, de
         if len(fitting) > 1:
             names = set(remote.get('names') or ())
             candidates = [rec for rec in fitting if names & set(rec.get('names') or ())]
+        if len(candidates) != 1:
+            # Several fit and none by name: the one Odoo uses by default (e.g. the company's
+            # receivable account) is the one.
+            preferred = [rec for rec in fitting if rec.get('preferred')]
+            candidates = preferred if len(preferred) == 1 else candidates
         if len(candidates) == 1:
             return Decision(MATCH, candidates[0]['ref'], 'Same type')
         if fitting:

@@ -1,0 +1,402 @@
+"""Tier 2: the QuickBooks lists come into a real Odoo 18 from the emulator's demo company."""
+
+import unittest
+from unittest.mock import patch
+
+from odoo.tests import TransactionCase, tagged
+
+from ..qbo import auth as qbo_auth
+
+try:
+    from .common import QBOEmulatorCase
+except ImportError:  # Connect's test base not merged yet: the same thing, minimal
+    QBOEmulatorCase = None
+
+try:
+    from qbo_emulator import Emulator
+except ImportError:  # pragma: no cover
+    Emulator = None
+
+LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
+               'qbo.tax.rate', 'qbo.tax.code')
+ENTITIES = {'qbo.account': 'Account', 'qbo.term': 'Term', 'qbo.class': 'Class',
+            'qbo.location': 'Department', 'qbo.payment.method': 'PaymentMethod',
+            'qbo.tax.rate': 'TaxRate', 'qbo.tax.code': 'TaxCode'}
+
+if QBOEmulatorCase is None:
+    class QBOEmulatorCase(TransactionCase):
+        @classmethod
+        def setUpClass(cls):
+            super().setUpClass()
+            if Emulator is None:
+                raise unittest.SkipTest('qbo_emulator cannot be imported (scripts/test-odoo puts it on PYTHONPATH)')
+            cls.emulator = Emulator(seed='demo', client_id='a', client_secret='b', rate_limits=False).start()
+            cls.addClassCleanup(cls.emulator.stop)
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
+            connection = cls.env['qbo.connection'].sudo().create({
+                'company_id': cls.env.company.id, 'environment': 'custom',
+                'base_url': cls.emulator.base_url, 'client_id': 'a', 'client_secret': 'b'})
+            connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(cls.emulator.issue_tokens()))
+            connection.write({'realm_id': cls.emulator.realm_id, 'state': 'connected'})
+            cls.connection = connection
+
+
+class ListsCase(QBOEmulatorCase):
+    """Helpers shared by the lists tests."""
+
+    def setUp(self):
+        super().setUp()
+        self.sleeps = []
+        original = type(self.connection)._qbo_client
+        sleeps = self.sleeps
+
+        def client_without_waiting(connection):
+            client = original(connection)
+            client.sleep = sleeps.append   # a throttled or retried call waits here, not for real
+            return client
+        patcher = patch.object(type(self.connection), '_qbo_client', client_without_waiting)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def sync(self, trigger='manual'):
+        return self.connection._sync(trigger)
+
+    def mappings(self, model):
+        return self.env[model].with_context(active_test=False).search(
+            [('connection_id', '=', self.connection.id)])
+
+    def qbo(self, entity):
+        """Every object of a list in the emulator's company, inactive ones included."""
+        return self.emulator.store.all(self.emulator.realm_id, entity)
+
+    def snapshot(self):
+        """What the import left behind: mapping -> (Odoo record, state, active), per list."""
+        result = {}
+        for model in LIST_MODELS:
+            field = self.env[model]._qbo_odoo_field
+            result[model] = {m.qbo_id: (m[field].id, m.match_state, m.active) for m in self.mappings(model)}
+        return result
+
+    def odoo_counts(self):
+        env = self.env
+        company = env.company
+        return {
+            'account.account': env['account.account'].search_count([('company_ids', 'in', company.ids)]),
+            'account.payment.term': env['account.payment.term'].with_context(active_test=False).search_count([]),
+            'account.analytic.account': env['account.analytic.account'].with_context(
+                active_test=False).search_count([]),
+            'account.tax': env['account.tax'].with_context(active_test=False).search_count([]),
+            'account.payment.method.line': env['account.payment.method.line'].search_count([]),
+        }
+
+
+class _Rollback(Exception):
+    """Raised to undo a clean run inside a savepoint."""
+
+
+@tagged('post_install', '-at_install')
+class TestListsImport(ListsCase):
+
+    def test_demo_company_imports_every_list_with_exact_counts(self):
+        run = self.sync('initial')
+        self.assertEqual(run.state, 'done', run.summary)
+        for model in LIST_MODELS:
+            entity = ENTITIES[model]
+            expected = len(self.qbo(entity))
+            self.assertEqual(len(self.mappings(model)), expected, model)
+            stat = run.stat_ids.filtered(lambda s, e=entity: s.entity == e)
+            self.assertEqual((stat.total, stat.done, stat.failed), (expected, expected, 0), entity)
+            self.assertEqual(stat.created + stat.matched + stat.unmatched, expected, entity)
+        # Demo seed: 68 accounts, 7 terms, 5 classes, 5 locations, 7 payment methods, 4 rates, 6 codes.
+        self.assertEqual([len(self.mappings(m)) for m in LIST_MODELS], [68, 7, 5, 5, 7, 4, 6])
+        # One API call per list (the tax codes are read once for both tax lists): the floor.
+        self.assertEqual(run.api_calls, 7)
+        self.assertFalse(run.failure_ids)
+
+    def test_named_records_have_the_right_values(self):
+        self.sync('initial')
+        Account = self.env['qbo.account']
+        fuel = Account.search([('connection_id', '=', self.connection.id), ('full_name', '=', 'Automobile:Fuel')])
+        self.assertEqual(fuel.match_state, 'created')
+        self.assertEqual(fuel.account_id.code, '6110')
+        self.assertEqual(fuel.account_id.name, 'Automobile:Fuel')
+        self.assertEqual(fuel.account_id.account_type, 'expense')
+        self.assertEqual(fuel.parent_id.full_name, 'Automobile')
+        self.assertEqual(fuel.parent_id.account_id.code, '6100')
+
+        checking = Account.search([('connection_id', '=', self.connection.id), ('acct_num', '=', '1010')])
+        qbo_checking = self.emulator.store.get(self.emulator.realm_id, 'Account', checking.qbo_id)
+        self.assertEqual(checking.account_id.account_type, 'asset_cash')
+        self.assertEqual(checking.balance, qbo_checking['CurrentBalance'])
+        self.assertEqual(checking.sync_token, qbo_checking['SyncToken'])
+
+        petty = Account.search([('connection_id', '=', self.connection.id), ('name', '=', 'Petty Cash')])
+        self.assertEqual(petty.account_id.code, 'QB%s' % petty.qbo_id, 'no number: a stable generated code')
+
+        retained = Account.search([('connection_id', '=', self.connection.id), ('name', '=', 'Retained Earnings')])
+        self.assertEqual(retained.match_state, 'matched')
+        self.assertEqual(retained.account_id.account_type, 'equity_unaffected')
+        undeposited = Account.search([('connection_id', '=', self.connection.id),
+                                      ('name', '=', 'Undeposited Funds')])
+        self.assertTrue(undeposited.account_id.reconcile)
+        closed = Account.with_context(active_test=False).search(
+            [('connection_id', '=', self.connection.id), ('name', '=', 'Old Savings (closed)')])
+        self.assertFalse(closed.active)
+        self.assertTrue(closed.account_id.deprecated, 'inactive in QuickBooks: deprecated, not deleted')
+
+        Term = self.env['qbo.term']
+        date_driven = Term.search([('connection_id', '=', self.connection.id),
+                                   ('name', '=', 'Due 15th of next month')])
+        line = date_driven.payment_term_id.line_ids
+        self.assertEqual((line.delay_type, line.days_next_month, line.value_amount),
+                         ('days_end_of_month_on_the', '15', 100.0))
+        discount = Term.search([('connection_id', '=', self.connection.id), ('name', '=', '2% 10 Net 30')])
+        self.assertTrue(discount.payment_term_id.early_discount)
+        self.assertEqual((discount.payment_term_id.discount_percentage, discount.payment_term_id.discount_days,
+                          discount.payment_term_id.line_ids.nb_days), (2.0, 10, 30))
+        net90 = Term.with_context(active_test=False).search([('connection_id', '=', self.connection.id),
+                                                             ('name', '=', 'Net 90')])
+        self.assertFalse(net90.payment_term_id.active)
+
+        combined = self.env['qbo.tax.code'].search([('connection_id', '=', self.connection.id),
+                                                    ('name', '=', 'Combined: State + City')])
+        group = combined.tax_id
+        self.assertEqual((group.amount_type, group.type_tax_use), ('group', 'sale'))
+        self.assertEqual(sorted(group.children_tax_ids.mapped('amount')), [1.375, 7.25])
+        california = self.env['qbo.tax.code'].search([('connection_id', '=', self.connection.id),
+                                                      ('name', '=', 'California')])
+        self.assertEqual((california.tax_id.amount, california.tax_id.amount_type), (7.25, 'percent'))
+        self.assertIn(california.tax_id, group.children_tax_ids, 'the rate is one tax, used by both codes')
+
+        retail = self.env['qbo.class'].search([('connection_id', '=', self.connection.id),
+                                               ('full_name', '=', 'Commercial:Retail')])
+        self.assertEqual(retail.parent_id.name, 'Commercial')
+        self.assertEqual(retail.analytic_account_id.name, 'Commercial:Retail')
+        self.assertEqual(retail.analytic_account_id.plan_id.name, 'QuickBooks Classes')
+        harbor = self.env['qbo.location'].search([('connection_id', '=', self.connection.id),
+                                                  ('full_name', '=', 'South Region:Harbor')])
+        self.assertEqual(harbor.analytic_account_id.plan_id.name, 'QuickBooks Locations')
+        government = self.env['qbo.class'].with_context(active_test=False).search(
+            [('connection_id', '=', self.connection.id), ('name', '=', 'Government')])
+        self.assertFalse(government.analytic_account_id.active)
+
+        Method = self.env['qbo.payment.method']
+        cash = Method.search([('connection_id', '=', self.connection.id), ('name', '=', 'Cash')])
+        visa = Method.search([('connection_id', '=', self.connection.id), ('name', '=', 'Visa')])
+        self.assertEqual(cash.journal_id.type, 'cash')
+        self.assertEqual(visa.journal_id.type, 'bank')
+        self.assertEqual(visa.payment_method_line_id.journal_id, visa.journal_id)
+
+    def test_existing_odoo_records_are_matched_not_duplicated(self):
+        company = self.env.company
+        insurance = self.env['account.account'].create(
+            {'code': '6300', 'name': 'Insurance costs', 'account_type': 'expense', 'company_ids': company.ids})
+        state_tax = self.env['account.tax'].create(
+            {'name': 'CA state tax', 'amount': 7.25, 'amount_type': 'percent', 'type_tax_use': 'sale'})
+        net60 = self.env['account.payment.term'].create({'name': 'Sixty days', 'line_ids': [
+            (0, 0, {'value': 'percent', 'value_amount': 100, 'delay_type': 'days_after', 'nb_days': 60})]})
+        before = self.odoo_counts()
+        run = self.sync('initial')
+
+        def mapping(model, name):
+            return self.env[model].search([('connection_id', '=', self.connection.id), ('name', '=', name)])
+        self.assertEqual(mapping('qbo.account', 'Insurance').account_id, insurance, 'same number')
+        self.assertEqual(mapping('qbo.account', 'Rent').account_id.code, '612000', 'same name, same type')
+        self.assertEqual(mapping('qbo.tax.rate', 'California State').tax_id, state_tax, 'same rate and use')
+        self.assertEqual(mapping('qbo.term', 'Net 60').payment_term_id, net60, 'same due rule')
+        self.assertEqual(mapping('qbo.term', 'Net 30').payment_term_id.name, '30 Days')
+        self.assertEqual(mapping('qbo.account', 'Accounts Receivable (A/R)').account_id,
+                         company.partner_id.property_account_receivable_id)
+        after = self.odoo_counts()
+        stats = {s.entity: s for s in run.stat_ids}
+        self.assertEqual(after['account.account'] - before['account.account'], stats['Account'].created)
+        self.assertEqual(after['account.payment.term'] - before['account.payment.term'], stats['Term'].created)
+        # Rates created as taxes, plus one group per code of several rates.
+        self.assertEqual(after['account.tax'] - before['account.tax'],
+                         stats['TaxRate'].created + stats['TaxCode'].created)
+        self.assertEqual(stats['TaxRate'].matched, 1)
+        linked = [m.account_id.id for m in self.mappings('qbo.account') if m.account_id]
+        self.assertEqual(len(linked), len(set(linked)), 'never two QuickBooks accounts on one Odoo account')
+
+    def test_ambiguous_name_is_left_for_the_user(self):
+        Account = self.env['account.account']
+        twins = Account.create([
+            {'code': 'TEL1', 'name': 'Telephone', 'account_type': 'expense'},
+            {'code': 'TEL2', 'name': 'telephone', 'account_type': 'expense'},
+            {'code': 'TRV1', 'name': 'Travel', 'account_type': 'expense'},
+            {'code': 'TRV2', 'name': 'Travel', 'account_type': 'expense_direct_cost'},
+        ])
+        self.sync('initial')
+
+        def mapping(name):
+            return self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                                   ('name', '=', name)])
+        phone = mapping('Telephone')
+        self.assertEqual((phone.match_state, phone.account_id), ('unmatched', Account))
+        self.assertIn('TEL1', phone.match_note)
+        self.assertEqual(Account.search_count([('name', '=ilike', 'telephone')]), 2, 'nothing created')
+        # Telephone, Travel and QBO's automated-tax code TAX wait for the user.
+        self.assertEqual(self.connection.lists_to_review_count, 3)
+
+        # "Link to…": the user picks one of the two.
+        phone.account_id = twins[1]
+        phone.action_link()
+        self.assertEqual(phone.match_state, 'matched')
+        # The same Odoo account cannot be linked to a second QuickBooks account.
+        travel = mapping('Travel')
+        with self.assertRaises(Exception), self.env.cr.savepoint():
+            travel.write({'account_id': twins[1].id})
+            travel.flush_recordset()
+        # "Create in Odoo": a new account from QuickBooks' data, next to the two lookalikes.
+        travel.action_create_in_odoo()
+        travel = mapping('Travel')
+        self.assertEqual(travel.match_state, 'created')
+        self.assertEqual((travel.account_id.name, travel.account_id.code), ('Travel', 'QB%s' % travel.qbo_id))
+        self.assertEqual(self.connection.lists_to_review_count, 1)
+
+    def test_second_run_creates_nothing(self):
+        self.sync('initial')
+        first = self.snapshot()
+        counts = self.odoo_counts()
+        self.assertTrue(self.connection.lists_cursor)
+        run = self.sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(sum(run.stat_ids.mapped('created')), 0)
+        self.assertEqual(self.snapshot(), first)
+        self.assertEqual(self.odoo_counts(), counts)
+        # Incremental: one CDC call for five lists, one query for the tax codes, one for the rates.
+        self.assertEqual(run.api_calls, 3)
+
+    def test_run_failed_halfway_then_rerun_gives_the_clean_result(self):
+        def described(snapshot):
+            """Ids differ between runs: compare what the Odoo records are."""
+            out = {}
+            for model, rows in snapshot.items():
+                comodel = self.env[self.env[model]._fields[self.env[model]._qbo_odoo_field].comodel_name]
+                out[model] = {qbo_id: (comodel.browse(odoo_id).with_context(active_test=False).display_name
+                                       if odoo_id else False, state, active)
+                              for qbo_id, (odoo_id, state, active) in rows.items()}
+            return out
+
+        try:
+            with self.env.cr.savepoint():
+                self.sync('initial')
+                clean = described(self.snapshot())
+                clean_counts = self.odoo_counts()
+                raise _Rollback()
+        except _Rollback:
+            pass
+        self.env.invalidate_all()
+        self.assertFalse(self.mappings('qbo.account'))
+
+        Location = type(self.env['qbo.location'])
+        original = Location._qbo_import_page
+
+        def crash(model, objects, state):
+            original(model, objects, state)
+            raise ConnectionError('the worker died half-way')
+        with patch.object(Location, '_qbo_import_page', crash):
+            failed = self.sync('initial')
+        self.assertEqual(failed.state, 'failed')
+        self.assertFalse(self.connection.lists_cursor, 'no cursor saved for a run that did not finish')
+        self.assertTrue(self.mappings('qbo.account'), 'the lists before the crash are kept')
+        self.assertFalse(self.mappings('qbo.tax.rate'))
+
+        rerun = self.sync('initial')
+        self.assertEqual(rerun.state, 'done', rerun.summary)
+        self.assertEqual(described(self.snapshot()), clean)
+        self.assertEqual(self.odoo_counts(), clean_counts)
+        stats = {s.entity: s for s in rerun.stat_ids}
+        self.assertEqual(stats['Account'].created, 0, 'nothing imported twice')
+        self.assertEqual(stats['Account'].skipped, 68)
+
+    def test_throttling_mid_import_completes(self):
+        Term = type(self.env['qbo.term'])
+        original = Term._qbo_import_all
+        emulator = self.emulator
+
+        def throttled(model, connection, run, client, cache):
+            emulator.inject('429', count=2)  # QBO says "too many requests" twice, mid-import
+            return original(model, connection, run, client, cache)
+        with patch.object(Term, '_qbo_import_all', throttled):
+            run = self.sync('initial')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(run.throttled_waits, 2)
+        self.assertEqual(self.sleeps.count(60.0), 2, 'waited the 60 s QuickBooks asks for, twice')
+        self.assertEqual(len(self.mappings('qbo.term')), 7)
+        self.assertEqual(len(self.mappings('qbo.tax.code')), 6)
+
+    def test_a_bad_record_fails_alone_and_retry_brings_it_in(self):
+        Account = type(self.env['qbo.account'])
+        original = Account._qbo_map
+        rent_id = next(a['Id'] for a in self.qbo('Account') if a['Name'] == 'Rent')
+
+        def broken(model, obj, state):
+            if obj['Id'] == rent_id:
+                raise ValueError('this record is broken')
+            return original(model, obj, state)
+        with patch.object(Account, '_qbo_map', broken):
+            run = self.sync('initial')
+        self.assertEqual(run.state, 'partial', run.summary)
+        self.assertEqual(len(self.mappings('qbo.account')), 67)
+        failure = run.failure_ids
+        self.assertEqual((failure.entity, failure.qbo_id, failure.record_name), ('Account', rent_id, 'Rent'))
+        self.assertIn('broken', failure.message)
+        failure.action_retry()
+        rent = self.env['qbo.account'].search([('connection_id', '=', self.connection.id), ('qbo_id', '=', rent_id)])
+        self.assertEqual(rent.match_state, 'matched')
+
+    def test_progress_is_shown_and_the_user_is_told(self):
+        self.connection._start_initial_import()
+        self.env['qbo.connection']._cron_initial_import()
+        self.assertEqual(self.connection.initial_import_state, 'done')
+        progress = str(self.connection.lists_progress)
+        self.assertIn('Chart of Accounts', progress)
+        self.assertIn('68 / 68', progress)
+        self.assertIn('Tax Codes', progress)
+        message = self.connection.message_ids[:1]
+        self.assertIn('The QuickBooks lists were imported', str(message.body))
+
+
+@tagged('post_install', '-at_install')
+class TestListsIncremental(ListsCase):
+    """Changes made in QuickBooks after the import arrive with the next sync (own emulator)."""
+
+    def test_change_new_record_and_deactivation_arrive_with_next_sync(self):
+        self.sync('initial')
+        store, realm = self.emulator.store, self.emulator.realm_id
+        rent = next(a for a in self.qbo('Account') if a['Name'] == 'Rent')
+        store.update(realm, 'Account', rent['Id'], {'Name': 'Office Rent'})
+        travel = next(a for a in self.qbo('Account') if a['Name'] == 'Travel')
+        store.update(realm, 'Account', travel['Id'], {'Name': 'Travel and Lodging'})
+        new_term = store.create(realm, 'Term', {'Name': 'Net 50', 'DueDays': 50})
+        residential = next(c for c in self.qbo('Class') if c['Name'] == 'Residential')
+        store.update(realm, 'Class', residential['Id'], {'Active': False})
+        state_rate = next(r for r in self.qbo('TaxRate') if r['Name'] == 'California State')
+        accounts_before = self.odoo_counts()['account.account']
+
+        run = self.sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+        stats = {s.entity: s for s in run.stat_ids}
+        self.assertEqual((stats['Account'].total, stats['Account'].updated), (2, 2))
+        self.assertEqual((stats['Term'].total, stats['Term'].created), (1, 1))
+        self.assertEqual((stats['Class'].total, stats['Class'].updated), (1, 1))
+        self.assertEqual(run.api_calls, 3)
+
+        def mapping(model, qbo_id):
+            return self.env[model].with_context(active_test=False).search(
+                [('connection_id', '=', self.connection.id), ('qbo_id', '=', qbo_id)])
+        rent_map = mapping('qbo.account', rent['Id'])
+        self.assertEqual(rent_map.name, 'Office Rent')
+        self.assertEqual(rent_map.account_id.name, 'Rent', 'a matched Odoo account keeps its own name')
+        travel_map = mapping('qbo.account', travel['Id'])
+        self.assertEqual(travel_map.account_id.name, 'Travel and Lodging', 'a created one follows QuickBooks')
+        self.assertEqual(self.odoo_counts()['account.account'], accounts_before)
+        term = mapping('qbo.term', new_term['Id'])
+        self.assertEqual((term.match_state, term.payment_term_id.line_ids.nb_days), ('created', 50))
+        residential_map = mapping('qbo.class', residential['Id'])
+        self.assertFalse(residential_map.active)
+        self.assertFalse(residential_map.analytic_account_id.active, 'archived, not deleted')
+        self.assertTrue(residential_map.analytic_account_id.exists())
+        self.assertTrue(mapping('qbo.tax.rate', state_rate['Id']).tax_id.active)
