@@ -31,6 +31,7 @@ from .errors import (
     NeedsReconnect,
     Throttled,
     TransientError,
+    ValidationError,
     error_from_batch_item,
     error_from_fault,
     parse_fault,
@@ -144,10 +145,17 @@ class QBOClient:
         since = _as_utc(changed_since)
         if since < self.now() - datetime.timedelta(days=const.CDC_MAX_DAYS):
             raise CDCWindowExceeded(detail='changedSince %s' % since.isoformat())
-        result = self._request('GET', 'cdc', params={
-            'entities': ','.join(names),
-            'changedSince': since.replace(microsecond=0).isoformat() + '+00:00',
-        })
+        try:
+            result = self._request('GET', 'cdc', params={
+                'entities': ','.join(names),
+                'changedSince': since.replace(microsecond=0).isoformat() + '+00:00',
+            })
+        except ValidationError as exc:
+            # QBO's clock decides in the end; its refusal of an old changedSince gets the same error.
+            if 'changedsince' in (exc.detail or '').lower() and '30 days' in exc.detail:
+                raise CDCWindowExceeded(code=exc.code, detail=exc.detail,
+                                        http_status=exc.http_status) from None
+            raise
         changes = {name: [] for name in names}
         replies = result.get('CDCResponse')
         if not isinstance(replies, list):
