@@ -23,6 +23,7 @@ from werx_quickbooks.qbo.auth import (
 from werx_quickbooks.qbo.client import QBOClient
 from werx_quickbooks.qbo.errors import (
     BadReply,
+    CDCTooManyChanges,
     CDCWindowExceeded,
     DuplicateName,
     InvalidReference,
@@ -313,6 +314,7 @@ def test_duplicate_name_names_the_customer(emu, clock):
     assert str(info.value) == ("QuickBooks already has a record named '%s'; link it or rename this one."
                                % existing['DisplayName'])
     assert info.value.code == '6240'
+    assert info.value.existing_id == existing['Id']     # what a "link it" button needs
     assert info.value.detail
 
 
@@ -397,6 +399,17 @@ def test_cdc_older_than_30_days_asks_for_a_full_read(emu, clock):
         client.cdc(['Customer'], utcnow() - datetime.timedelta(days=29))
 
 
+def test_cdc_cut_at_1000_changes_asks_for_a_full_read(empty_emu, clock):
+    cursor = utcnow() - datetime.timedelta(minutes=1)
+    for number in range(1001):
+        empty_emu.store.create(empty_emu.realm_id, 'Class', {'Name': 'Class %04d' % number})
+    client = connect(empty_emu, clock)
+    with pytest.raises(CDCTooManyChanges) as info:
+        client.cdc(['Class'], cursor)
+    assert isinstance(info.value, CDCWindowExceeded)      # the same fallback applies
+    assert 'full read' in info.value.message
+
+
 def test_batch_keeps_order_and_reports_the_failing_item(emu, clock):
     client = connect(emu, clock)
     existing = a_customer(client)['DisplayName']
@@ -421,6 +434,19 @@ def test_company_info_and_preferences(emu, clock):
     client = connect(emu, clock)
     assert client.company_info()['Id']
     assert 'AccountingInfoPrefs' in client.preferences()
+
+
+def test_python_quickbooks_objects_use_the_same_guarded_path(emu, clock):
+    from quickbooks.objects.customer import Customer
+
+    client = connect(emu, clock)
+    wanted = a_customer(client)
+    emu.inject('503', path_contains=API)
+    customer = Customer.get(wanted['Id'], qb=client.qb)
+    assert customer.DisplayName == wanted['DisplayName']
+    assert clock.slept == [1.0]
+    with pytest.raises(ValueError):
+        client.qb.get_current_user()        # the token never goes to another address
 
 
 # === WEBHOOKS === #

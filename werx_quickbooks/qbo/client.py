@@ -13,6 +13,7 @@ A client serves one company (realm) and is not thread-safe; make one per job.
 import datetime
 import email.utils
 import json
+import logging
 import time
 import uuid
 from urllib.parse import quote
@@ -23,9 +24,10 @@ from quickbooks.exceptions import QuickbooksException
 from requests_oauthlib import OAuth2Session
 
 from . import const
-from .auth import Tokens, check_transport, refresh_tokens, transport_allowed, utcnow
+from .auth import Tokens, check_transport, refresh_tokens, utcnow
 from .errors import (
     BadReply,
+    CDCTooManyChanges,
     CDCWindowExceeded,
     DuplicateName,
     NeedsReconnect,
@@ -37,6 +39,8 @@ from .errors import (
     parse_fault,
 )
 from .ratelimit import limiter_for
+
+_logger = logging.getLogger(__name__)
 
 _RETRY_AFTER_MAX = 600.0          # never trust a Retry-After longer than 10 minutes
 _QUERY_RESPONSE_META = ('startPosition', 'maxResults', 'totalCount')
@@ -91,6 +95,14 @@ class QBOClient:
         self._qb.session = OAuth2Session(client_id, token=self._session_token())
         self._qb.send = self._send
 
+    @property
+    def qb(self):
+        """The python-quickbooks client of this connection, to pass as ``qb=`` to its objects.
+
+        Its calls take the same guarded path (rate limit, refresh, retries, typed errors).
+        """
+        return self._qb
+
     # === READS === #
 
     def read(self, entity, qbo_id):
@@ -136,8 +148,9 @@ class QBOClient:
     def cdc(self, entities, changed_since):
         """Return {entity: [objects changed since]}; deleted objects carry status 'Deleted'.
 
-        ``changed_since`` is a naive-UTC or aware datetime. Further back than 30 days
-        raises CDCWindowExceeded: catch it and fall back to a full query.
+        ``changed_since`` is a naive-UTC or aware datetime. Further back than 30 days,
+        or more changes than QBO lists in one reply (1000), raises CDCWindowExceeded
+        (CDCTooManyChanges for the latter): catch it and fall back to a full query.
         """
         names = [_entity_name(e) for e in ([entities] if isinstance(entities, str) else entities)]
         if not names:
@@ -167,6 +180,10 @@ class QBOClient:
             for response in responses:
                 for name in names:
                     changes[name].extend(_rows(response, name))
+        if sum(len(objects) for objects in changes.values()) >= const.CDC_MAX_OBJECTS:
+            # QBO cuts the feed at 1000 objects without saying what it left out.
+            raise CDCTooManyChanges(detail='changedSince %s returned the maximum of %d objects'
+                                    % (since.isoformat(), const.CDC_MAX_OBJECTS))
         return changes
 
     def company_info(self):
@@ -265,6 +282,8 @@ class QBOClient:
 
     def _send(self, method, url, headers, params, data):
         """Send one HTTP request with rate limit, token refresh, backoff and throttle waits."""
+        if not url.startswith(self._qb.api_url + '/'):
+            raise ValueError('Refusing to send the QuickBooks token to another address: %r' % url)
         headers = dict(headers or {})
         is_batch = url.rstrip('/').endswith('/batch')
         retries = throttles = 0
@@ -277,10 +296,12 @@ class QBOClient:
             headers['Authorization'] = 'Bearer ' + self.tokens.access_token
             self.api_calls += 1
             try:
-                with transport_allowed(url):
-                    response = self._qb.session.request(
-                        method, url, headers=headers, params=params, data=data,
-                        timeout=self.timeout, withhold_token=True)
+                # requests.Session.request, not OAuth2Session.request: the Authorization header
+                # is ours, and OAuth2Session logs request headers (the token) at DEBUG level.
+                # The URL was checked by check_transport when the client was made.
+                response = requests.Session.request(
+                    self._qb.session, method, url, headers=headers, params=params, data=data,
+                    timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
                 retries = self._backoff(retries, None, detail=_describe(exc))
@@ -313,9 +334,11 @@ class QBOClient:
         status = None if response is None else response.status_code
         if retries >= self.max_retries:
             raise TransientError(detail=detail, http_status=status)
-        delay = min(const.BACKOFF_MAX, const.BACKOFF_BASE * 2 ** retries)
-        retry_after = _retry_after(response, self.now)
-        self.sleep(max(delay, retry_after or 0))
+        delay = max(min(const.BACKOFF_MAX, const.BACKOFF_BASE * 2 ** retries),
+                    _retry_after(response, self.now) or 0)
+        _logger.info('QuickBooks realm %s: %s; retry %d of %d in %.0f s',
+                     self.realm_id, detail[:120], retries + 1, self.max_retries, delay)
+        self.sleep(delay)
         return retries + 1
 
     def _throttle_wait(self, throttles, response):
@@ -328,6 +351,8 @@ class QBOClient:
             raise Throttled(code=error.code or const.CODE_THROTTLED, detail=error.detail,
                             http_status=response.status_code, retry_after=wait)
         self.throttled_waits += 1
+        _logger.warning('QuickBooks realm %s asked to slow down (HTTP %d); waiting %.0f s',
+                        self.realm_id, response.status_code, wait)
         self.sleep(wait)
         return throttles + 1
 
@@ -344,6 +369,7 @@ class QBOClient:
         if not isinstance(new, Tokens) or not new.access_token:
             raise BadReply("QuickBooks' sign-in service answered without an access token.")
         self.token_refreshes += 1
+        _logger.info('QuickBooks realm %s: access token refreshed', self.realm_id)
         if self.on_tokens is not None:
             self.on_tokens(new)
         self.tokens = new

@@ -138,6 +138,13 @@ class CDCWindowExceeded(QBOError):
                        'a full read is needed instead.' % const.CDC_MAX_DAYS)
 
 
+class CDCTooManyChanges(CDCWindowExceeded):
+    """The change feed hit its cap of 1000 objects: some changes were left out."""
+
+    default_message = ('QuickBooks lists at most %d changes at a time and there are more; '
+                       'a full read is needed instead.' % const.CDC_MAX_OBJECTS)
+
+
 _CLASSES = {cls.__name__: cls for cls in (
     NeedsReconnect, Throttled, StaleObject, DuplicateName, NotFound, InvalidReference,
     ValidationError,
