@@ -14,6 +14,7 @@ from werx_quickbooks.qbo.errors import (
     DuplicateName,
     InsecureTransport,
     NeedsReconnect,
+    StaleObject,
     Throttled,
     TransientError,
 )
@@ -259,6 +260,16 @@ def test_duplicate_name_without_name_in_detail_names_what_was_sent(stub, clock):
     with pytest.raises(DuplicateName) as info:
         make_client(stub, clock).create('Account', {'Name': 'Sales', 'AccountType': 'Income'})
     assert str(info.value) == "QuickBooks already has a record named 'Sales'; link it or rename this one."
+
+
+def test_fault_inside_a_200_reply_is_still_a_typed_error(stub, clock):
+    stub.reply(200, {'Fault': {'Error': [{'Message': 'Stale Object Error', 'code': '5010',
+                                          'Detail': 'Stale Object Error : You and root were working'}],
+                               'type': 'ValidationFault'}})
+    with pytest.raises(StaleObject) as info:
+        make_client(stub, clock).update('Customer', {'Id': '1', 'SyncToken': '0', 'Notes': 'x'})
+    assert info.value.code == '5010'
+    assert 'You and root' in info.value.detail
 
 
 def test_plain_http_to_another_host_is_refused():

@@ -56,7 +56,15 @@ class _QuickBooksTransport(QuickBooks):
 
 
 class QBOClient:
-    """A connection to one QBO company; methods return QBO's JSON as dicts."""
+    """A connection to one QBO company; methods return QBO's JSON as dicts.
+
+    ``on_tokens(new)`` is called after every refresh, before the new access token is
+    used (persist the rotated refresh token there). ``refresher(old) -> new`` replaces
+    the built-in refresh. ``sleep`` is used for backoff and throttle waits,
+    ``now() -> naive UTC`` for token expiry and the CDC window; both are injectable
+    for tests. ``rate_limiter`` defaults to the process-wide limiter of the realm.
+    Errors raised are the typed errors of ``errors.py``.
+    """
 
     # item_error(reply_item, sent_item=None): typed error of a failed batch item, or None.
     item_error = staticmethod(error_from_batch_item)
@@ -322,7 +330,7 @@ class QBOClient:
                 continue
             if status >= 300:
                 raise error_from_fault(status, response.text)
-            if not response.text.lstrip().startswith('{'):
+            if not response.content[:256].lstrip().startswith(b'{'):
                 # python-quickbooks would report this as a generic exception with the body.
                 raise BadReply(detail='HTTP %d reply is not a JSON object (%s)'
                                % (status, response.headers.get('Content-Type', 'no content type')),
