@@ -256,7 +256,7 @@ def error_from_batch_item(item, sent=None):
 def _class_for(code, http_status):
     if code in const.FAULT_CODES:
         return _CLASSES[const.FAULT_CODES[code]]
-    if http_status == 401 or code in ('3100', '3200'):
+    if http_status == 401:
         return NeedsReconnect
     if http_status == 429:
         return Throttled
