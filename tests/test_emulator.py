@@ -612,7 +612,7 @@ class _Sink(BaseHTTPRequestHandler):
 def test_webhook_is_signed_with_the_verifier_token(emu, api, fmt):
     _Sink.received = []
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         emu.set_webhook(f"http://127.0.0.1:{sink.server_address[1]}/hook", fmt, verifier_token="verif-123")
         cust = api.create("Customer", {"DisplayName": "Hooked Inc"})
@@ -695,3 +695,120 @@ def test_seed_scale_multiplies_the_books_with_unique_names():
         o["DisplayName"].lower() for e in ("Customer", "Vendor", "Employee") for o in emu.store.all(realm, e)
     ]
     assert len(parties) == len(set(parties)) > 2000
+
+
+# === MORE EDGES === #
+
+
+def test_customer_balance_follows_invoices_and_survives_an_update(api):
+    cust = api.create("Customer", {"DisplayName": "Balance Keeper"})
+    assert cust["Balance"] == 0
+    api.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": cust["Id"]},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": 80,
+                    "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                }
+            ],
+        },
+    )
+    cust = api.get(f"/customer/{cust['Id']}").json()["Customer"]
+    assert cust["Balance"] == 80
+    r = api.post(
+        "/customer", {"Id": cust["Id"], "SyncToken": cust["SyncToken"], "sparse": True, "Notes": "vip"}
+    )
+    assert r.json()["Customer"]["Balance"] == 80
+
+
+def test_batch_updates_deletes_and_voids(api):
+    inv = api.query("select * from Invoice where Balance > '0' maxresults 2")["Invoice"]
+    paid = [i for i in api.query("select * from Invoice maxresults 100")["Invoice"] if i["Balance"] == 0][0]
+    term = api.query("select * from Term where Name = 'Net 60'")["Term"][0]
+    body = {
+        "BatchItemRequest": [
+            {
+                "bId": "u",
+                "operation": "update",
+                "Term": {"Id": term["Id"], "SyncToken": term["SyncToken"], "sparse": True, "DueDays": 61},
+            },
+            {
+                "bId": "s",
+                "operation": "update",
+                "Term": {"Id": term["Id"], "SyncToken": term["SyncToken"], "sparse": True, "DueDays": 62},
+            },
+            {
+                "bId": "d",
+                "operation": "delete",
+                "Invoice": {"Id": inv[0]["Id"], "SyncToken": inv[0]["SyncToken"]},
+            },
+            {"bId": "v", "operation": "void", "Invoice": {"Id": paid["Id"], "SyncToken": paid["SyncToken"]}},
+        ]
+    }
+    items = {i["bId"]: i for i in api.post("/batch", body).json()["BatchItemResponse"]}
+    assert items["u"]["Term"]["DueDays"] == 61
+    assert items["s"]["Fault"]["Error"][0]["code"] == "5010"
+    assert items["d"]["Invoice"]["status"] == "Deleted"
+    assert items["v"]["Fault"]["Error"][0]["code"] == "6000"  # it has a payment applied
+    assert api.fault(api.get(f"/invoice/{inv[0]['Id']}"))["code"] == "610"
+
+
+def test_cdc_lists_at_most_1000_objects_oldest_first(emu, api):
+    since = emu.clock.now().isoformat()
+    emu.clock.advance(1)
+    for i in range(1005):
+        emu.store.create(emu.realm_id, "Class", {"Name": f"Bulk {i:04d}"})
+        if i == 0:
+            emu.clock.advance(1)
+    groups = api.get("/cdc", entities="Class", changedSince=since).json()["CDCResponse"][0]["QueryResponse"]
+    rows = groups[0]["Class"]
+    assert len(rows) == 1000 and rows[0]["Name"] == "Bulk 0000"
+
+
+def test_five_hundred_requests_a_minute_are_allowed_then_throttled(emu, api):
+    emu.rate_limits = True
+    for i in range(500):
+        if i and i % 10 == 0:
+            emu.clock.advance(1.01)
+        assert api.get("/account/1").status_code == 200, i
+    emu.clock.advance(1.01)
+    assert api.get("/account/1").status_code == 429
+    emu.clock.advance(60)
+    assert api.get("/account/1").status_code == 200
+
+
+def test_command_line_starts_a_server(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qbo_emulator",
+            "--port",
+            "0",
+            "--seed",
+            "empty",
+            "--client-id",
+            "cli",
+            "--client-secret",
+            "sec",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        base = line.split()[3]
+        assert base.startswith("http://127.0.0.1:")
+        assert requests.get(base + "/", timeout=5).json()["emulator"] == "QuickBooks Online"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
