@@ -301,6 +301,13 @@ def test_cdc_sends_utc_time_and_fills_every_entity(stub, clock):
     assert stub.requests[0]['query']['entities'] == 'Account,Item'
 
 
+def test_cdc_for_tax_lists_is_refused_before_any_call(stub, clock):
+    with pytest.raises(ValueError) as info:
+        make_client(stub, clock).cdc(['Account', 'TaxCode'], NOW)
+    assert 'TaxCode' in str(info.value)
+    assert stub.requests == []
+
+
 def test_entity_names_cannot_inject_into_urls_or_queries(stub, clock):
     client = make_client(stub, clock)
     for bad in ('Account; DROP', 'account/1', '', None):

@@ -163,6 +163,10 @@ class QBOClient:
         names = [_entity_name(e) for e in ([entities] if isinstance(entities, str) else entities)]
         if not names:
             return {}
+        unsupported = [name for name in names if name in const.CDC_UNSUPPORTED]
+        if unsupported:
+            raise ValueError('QuickBooks has no change feed for %s; query them instead.'
+                             % ', '.join(unsupported))
         since = _as_utc(changed_since)
         if since < self.now() - datetime.timedelta(days=const.CDC_MAX_DAYS):
             raise CDCWindowExceeded(detail='changedSince %s' % since.isoformat())

@@ -42,7 +42,8 @@ LOOPBACK_HOSTNAMES = ('localhost',)
 PAGE_SIZE = 1000            # MAXRESULTS per query page (commonly used maximum)
 BATCH_SIZE = 30             # items per /batch request
 CDC_MAX_DAYS = 30           # /cdc looks back at most 30 days
-CDC_MAX_OBJECTS = 1000      # /cdc returns at most 1000 objects per entity and reply
+CDC_MAX_OBJECTS = 1000      # /cdc returns at most 1000 objects per reply
+CDC_UNSUPPORTED = ('TaxCode', 'TaxRate', 'TaxAgency', 'TimeActivity')   # poll these with a query
 REQUEST_ID_MAX_LEN = 50     # QBO's limit for the requestid query parameter
 
 # === RATE LIMITS (client side, kept under QBO's per-realm limits) === #
