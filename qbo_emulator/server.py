@@ -505,7 +505,7 @@ class Emulator:
                     return self._fault(
                         Fault(
                             "2010",
-                            "Request has invalid or unsupported property",
+                            "Minor version not supported",
                             f"Minor version {minor} is not supported. "
                             f"Use minorversion={DEFAULT_MINOR_VERSION} "
                             "or later (minor versions 1-74 were retired on 2025-08-01).",

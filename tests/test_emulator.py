@@ -812,3 +812,15 @@ def test_command_line_starts_a_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_refresh_token_lapses_after_100_idle_days(emu):
+    tok = emu.issue_tokens()
+    emu.clock.advance(8726400 + 1)
+    r = token_call(emu, {"grant_type": "refresh_token", "refresh_token": tok["refresh_token"]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_customers_filter_by_email(api):
+    got = api.query("select * from Customer where PrimaryEmailAddr = 'amysbirdsanctuary@example.com'")
+    assert [c["DisplayName"] for c in got["Customer"]] == ["Amy's Bird Sanctuary"]
