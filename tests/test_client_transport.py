@@ -130,6 +130,15 @@ def test_429_waits_as_told_then_succeeds(stub, clock):
     assert client.api_calls == 3
 
 
+def test_retry_after_as_http_date_and_oversized_values(stub, clock):
+    stub.reply(429, XML_429, {'Retry-After': 'Thu, 26 Nov 2026 12:00:30 GMT'})   # NOW + 30 s
+    stub.reply(503, 'down', {'Retry-After': '86400'})
+    stub.reply(200, ACCOUNT)
+    client = make_client(stub, clock)
+    client.read('Account', '1')
+    assert clock.slept == [30.0, 600.0]     # a day-long Retry-After is capped at 10 minutes
+
+
 def test_fault_3001_in_a_400_is_a_throttle_too(stub, clock):
     body = {'Fault': {'Error': [{'Message': 'ThrottleExceeded', 'code': '3001'}], 'type': 'SERVICE'}}
     stub.reply(400, body)
