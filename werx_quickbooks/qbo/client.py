@@ -217,12 +217,7 @@ class QBOClient:
         the first result instead of a duplicate; one is generated if not given, so the
         client's own retries are always safe.
         """
-        try:
-            result = self._request('POST', _path(entity), body=json.dumps(data),
-                                   request_id=_request_id(request_id))
-        except DuplicateName as exc:
-            raise exc.naming(data) from None
-        return _member(result, entity)
+        return self._save(entity, data, data, request_id)
 
     def update(self, entity, data, sparse=True, request_id=None):
         """Update an object (``data`` carries Id and the current SyncToken) and return it.
@@ -230,7 +225,11 @@ class QBOClient:
         A sparse update changes only the fields sent. StaleObject if SyncToken is old.
         """
         _require_id(data)
-        body = dict(data, sparse=True) if sparse else dict(data)
+        body = dict(data, sparse=True) if sparse else data
+        return self._save(entity, data, body, request_id)
+
+    def _save(self, entity, data, body, request_id):
+        """POST a create or update and return the object QBO stored."""
         try:
             result = self._request('POST', _path(entity), body=json.dumps(body),
                                    request_id=_request_id(request_id))
