@@ -824,3 +824,48 @@ def test_refresh_token_lapses_after_100_idle_days(emu):
 def test_customers_filter_by_email(api):
     got = api.query("select * from Customer where PrimaryEmailAddr = 'amysbirdsanctuary@example.com'")
     assert [c["DisplayName"] for c in got["Customer"]] == ["Amy's Bird Sanctuary"]
+
+
+def test_full_update_replaces_and_renaming_a_parent_renames_its_children(api):
+    parent = api.query("select * from Account where Name = 'Business Checking'")["Account"][0]
+    full = {k: v for k, v in parent.items() if k in ("Id", "SyncToken", "AccountType", "AcctNum")}
+    renamed = api.post("/account", dict(full, Name="Main Checking")).json()["Account"]
+    assert renamed["FullyQualifiedName"] == "Main Checking" and "AccountSubType" in renamed
+    kids = api.query("select * from Account where FullyQualifiedName like 'Main Checking:%'")["Account"]
+    assert {k["Name"] for k in kids} == {"Operating", "Payroll"}
+    assert all(k["ParentRef"]["value"] == parent["Id"] for k in kids)
+    cust = api.create("Customer", {"DisplayName": "Notes Co", "Notes": "keep?"})
+    replaced = api.post(
+        "/customer", {"Id": cust["Id"], "SyncToken": cust["SyncToken"], "DisplayName": "Notes Co"}
+    )
+    assert "Notes" not in replaced.json()["Customer"]
+
+
+def test_void_zeroes_an_unpaid_invoice(api):
+    inv = api.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": "2"},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": 42,
+                    "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                }
+            ],
+        },
+    )
+    r = api.post("/invoice", {"Id": inv["Id"], "SyncToken": inv["SyncToken"]}, operation="void")
+    voided = r.json()["Invoice"]
+    assert voided["TotalAmt"] == 0 and voided["Balance"] == 0 and voided["SyncToken"] == "1"
+
+
+def test_requestid_is_remembered_per_company(emu, api):
+    other = Api(emu, emu.add_company(seed="empty"))
+    first = api.post("/class", {"Name": "Per Realm"}, requestid="same-id").json()["Class"]
+    second = other.post("/class", {"Name": "Per Realm"}, requestid="same-id").json()["Class"]
+    assert api.query("select count(*) from Class where Name = 'Per Realm'")["totalCount"] == 1
+    assert other.query("select count(*) from Class where Name = 'Per Realm'")["totalCount"] == 1
+    assert first["Name"] == second["Name"]
+    replay = api.post("/class", {"Name": "Something else"}, requestid="same-id").json()["Class"]
+    assert replay == first
