@@ -235,8 +235,11 @@ def field_value(obj, path):
             return None
         if cur is None:
             return None
-    if isinstance(cur, dict) and "value" in cur:
-        return cur["value"]
+    if isinstance(cur, dict):
+        # references filter by their id; e-mail, phone and web address objects by their text
+        for key in ("value", "Address", "FreeFormNumber", "URI"):
+            if key in cur:
+                return cur[key]
     return cur
 
 

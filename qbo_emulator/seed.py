@@ -296,15 +296,17 @@ def seed_company(store, realm_id, name, seed="demo", scale=1):
         saved = store.fixed_time
         base = store.clock.time() - SEED_AGE_DAYS * 86400
         store.fixed_time = base
+        store.defer_balances = True
         try:
             s = _Seeder(store, realm_id)
             demo = seed == "demo"
             _seed_defaults(s, name, demo)
             if demo:
                 _seed_demo(s, max(int(scale or 1), 1))
-            store._recompute_balances(s.co)
         finally:
             store.fixed_time = saved
+            store.defer_balances = False
+        store._recompute_balances(s.co)
 
 
 def _seed_defaults(s, name, demo):

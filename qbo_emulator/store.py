@@ -194,6 +194,7 @@ class Store:
         self.companies = {}
         self.on_change = on_change
         self.fixed_time = None  # seeding stamps objects with chosen past times
+        self.defer_balances = False  # seeding recomputes balances once at the end
 
     # === COMPANIES === #
 
@@ -316,6 +317,10 @@ class Store:
         pending_balance = obj.pop("OpeningBalance", None) if entity == "Account" else None
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, None)
+        if entity in ("Customer", "Vendor"):
+            obj["Balance"] = 0
+            if entity == "Customer":
+                obj["BalanceWithJobs"] = 0
         if entity == "Account":
             co.base_balance[obj["Id"]] = money(pending_balance or 0)
             obj["CurrentBalance"] = obj["CurrentBalanceWithSubAccounts"] = co.base_balance[obj["Id"]]
@@ -359,9 +364,9 @@ class Store:
             obj["CurrentBalance"] = old.get("CurrentBalance", 0)
             obj["CurrentBalanceWithSubAccounts"] = old.get("CurrentBalanceWithSubAccounts", 0)
         if entity in ("Customer", "Vendor"):
-            obj.setdefault("Balance", old.get("Balance", 0))
+            obj["Balance"] = old.get("Balance", 0)
             if entity == "Customer":
-                obj.setdefault("BalanceWithJobs", old.get("BalanceWithJobs", 0))
+                obj["BalanceWithJobs"] = old.get("BalanceWithJobs", 0)
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, old)
         self._after_write(co, entity, obj, old)
@@ -707,15 +712,12 @@ class Store:
         self._ref(co, obj, "DefaultTaxCodeRef", "TaxCode")
         obj.setdefault("Taxable", "DefaultTaxCodeRef" in obj)
         obj.setdefault("CurrencyRef", dict(USD))
-        obj.setdefault("Balance", 0)
-        obj.setdefault("BalanceWithJobs", 0)
 
     def _prep_vendor(self, co, obj, old):
         self._party_name(obj, "Vendor")
         self._ref(co, obj, "TermRef", "Term")
         self._ref(co, obj, "APAccountRef", "Account")
         obj.setdefault("CurrencyRef", dict(USD))
-        obj.setdefault("Balance", 0)
 
     def _prep_employee(self, co, obj, old):
         if not any(obj.get(f) for f in ("GivenName", "FamilyName", "DisplayName")):
@@ -980,6 +982,8 @@ class Store:
 
     def _recompute_balances(self, co):
         """Account, customer and vendor balances follow from opening balances and transactions."""
+        if self.defer_balances:
+            return
         accounts = co.objects["Account"]
         totals = defaultdict(float, co.base_balance)
         receivable = self._find_account(co, "AccountsReceivable")
