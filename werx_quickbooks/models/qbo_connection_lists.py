@@ -75,9 +75,9 @@ class QBOConnection(models.Model):
                 escape(self.env._('%(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
                          c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed))))
         state = dict(run._fields['state']._description_selection(self.env)).get(run.state, run.state)
+        trigger = dict(run._fields['trigger']._description_selection(self.env)).get(run.trigger, run.trigger)
         head = Markup('<p class="mb-1"><strong>%s</strong> — %s</p>') % (
-            escape(self.env._('Latest run (%s)', dict(run._fields['trigger']._description_selection(self.env)).get(
-                run.trigger, run.trigger))), escape(state))
+            escape(self.env._('Latest run (%s)', trigger)), escape(state))
         return head + Markup('<table class="table table-sm mb-0">%s</table>') % Markup('').join(rows)
 
     # === BUSINESS METHODS === #
