@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 from odoo import _, api, fields, models
 
 from ..qbo import const
+from ..qbo.errors import CDCWindowExceeded
 
 _logger = logging.getLogger(__name__)
 
@@ -99,7 +100,10 @@ class QBOConnection(models.Model):
         changes = {}
         if not full:
             entities = [m._qbo_entity for m in models_ if m._qbo_in_cdc]
-            changes = client.cdc(entities, cursor - CURSOR_MARGIN)
+            try:
+                changes = client.cdc(entities, cursor - CURSOR_MARGIN)
+            except CDCWindowExceeded:
+                full = True   # older than QBO's change feed: read the lists whole (nothing is duplicated)
         for model in models_:
             if full or not model._qbo_in_cdc:
                 # TaxCode / TaxRate are not in CDC: read whole (a few records), write what changed.

@@ -111,7 +111,11 @@ class QBOMappedMixin(models.AbstractModel):
         state = self._qbo_new_state(connection, None, client, {})
         self._qbo_prepare(state)
         self._qbo_import_page([obj], state)
-        return not state['errors']
+        if state['errors']:
+            failure.write({'state': 'retried', 'message': '\n'.join(state['errors'])})
+            return False
+        failure.write({'state': 'resolved'})
+        return True
 
     # === SYNC: the one way every list is imported === #
 
@@ -328,6 +332,13 @@ class QBOMappedMixin(models.AbstractModel):
         keeps its name and settings, and only follows QBO's active/inactive.
         """
         record = mapping[self._qbo_odoo_field].with_context(**SYNC_CONTEXT).with_company(state['company'])
+        if values['deleted']:
+            # CDC reports a deletion with the Id only: archive, keep what we know.
+            mapping.with_context(**SYNC_CONTEXT).write(
+                {'active': False, 'last_synced_at': fields.Datetime.now()})
+            if record:
+                self._qbo_odoo_set_active(record, False)
+            return
         odoo_vals = {}
         if record and mapping.match_state == 'created':
             odoo_vals = {k: v for k, v in self._qbo_odoo_update_values(mapping, values, state).items()

@@ -1,9 +1,11 @@
 """Tier 2: the QuickBooks lists come into a real Odoo 18 from the emulator's demo company."""
 
 import unittest
+from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -276,6 +278,19 @@ class TestListsImport(ListsCase):
         # Incremental: one CDC call for five lists, one query for the tax codes, one for the rates.
         self.assertEqual(run.api_calls, 3)
 
+    def test_cursor_older_than_the_change_feed_reads_the_lists_whole(self):
+        self.sync('initial')
+        first = self.snapshot()
+        self.connection.lists_cursor = fields.Datetime.now() - timedelta(days=40)
+        cdc_calls = self.emulator.counters['GET cdc']
+        run = self.sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(self.emulator.counters['GET cdc'], cdc_calls, 'no change feed asked beyond 30 days')
+        self.assertEqual(run.api_calls, 7, 'one query per list')
+        self.assertEqual(sum(run.stat_ids.mapped('skipped')), 102)
+        self.assertEqual(self.snapshot(), first)
+        self.assertGreater(self.connection.lists_cursor, fields.Datetime.now() - timedelta(minutes=1))
+
     def test_run_failed_halfway_then_rerun_gives_the_clean_result(self):
         def described(snapshot):
             """Ids differ between runs: compare what the Odoo records are."""
@@ -304,7 +319,8 @@ class TestListsImport(ListsCase):
         def crash(model, objects, state):
             original(model, objects, state)
             raise ConnectionError('the worker died half-way')
-        with patch.object(Location, '_qbo_import_page', crash):
+        with patch.object(Location, '_qbo_import_page', crash), \
+                mute_logger('odoo.addons.werx_quickbooks.models.qbo_connection'):
             failed = self.sync('initial')
         self.assertEqual(failed.state, 'failed')
         self.assertFalse(self.connection.lists_cursor, 'no cursor saved for a run that did not finish')
@@ -352,6 +368,7 @@ class TestListsImport(ListsCase):
         self.assertEqual((failure.entity, failure.qbo_id, failure.record_name), ('Account', rent_id, 'Rent'))
         self.assertIn('broken', failure.message)
         failure.action_retry()
+        self.assertEqual(failure.state, 'resolved')
         rent = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('qbo_id', '=', rent_id)])
         self.assertEqual(rent.match_state, 'matched')
