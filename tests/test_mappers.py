@@ -136,3 +136,10 @@ def test_tax_code_with_two_rates_in_tax_order():
     assert rate['rate'] == 7.25
     uses = mappers.tax_rate_uses([code, {'sale_rate_ids': [], 'purchase_rate_ids': ['9', '1']}])
     assert uses == {'1': 'sale', '2': 'sale', '9': 'purchase'}
+
+
+def test_term_type_in_either_spelling():
+    for spelling in ('DATE_DRIVEN', 'DateDriven'):
+        v = mappers.map_term({'Id': '8', 'Name': '10th', 'Type': spelling, 'DayOfMonthDue': 10, 'DueDays': None})
+        assert v['term_type'] == 'date_driven', spelling
+    assert mappers.map_term({'Id': '9', 'Name': 'Net 5', 'Type': 'STANDARD', 'DueDays': 5})['term_type'] == 'standard'

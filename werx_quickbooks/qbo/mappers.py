@@ -140,7 +140,9 @@ def map_term(obj):
     """
     values = common_values(obj)
     day_of_month = obj.get('DayOfMonthDue')
-    date_driven = obj.get('Type') == 'DateDriven' or (day_of_month and obj.get('DueDays') is None)
+    # QBO spells the type 'DATE_DRIVEN' (Intuit's reference) or 'DateDriven' (the schema).
+    spelled = (obj.get('Type') or '').replace('_', '').casefold()
+    date_driven = spelled == 'datedriven' or bool(day_of_month and obj.get('DueDays') is None)
     if date_driven:
         day = min(max(int(day_of_month or 1), 1), 31)
         line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_end_of_month_on_the',
