@@ -2,7 +2,6 @@
 import logging
 
 from markupsafe import Markup, escape
-
 from odoo import _, http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request

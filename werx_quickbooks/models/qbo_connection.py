@@ -5,7 +5,6 @@ import time
 
 import psycopg2
 import psycopg2.errors
-
 from odoo import _, api, fields, models, modules, sql_db
 from odoo.exceptions import AccessError, UserError
 
@@ -143,7 +142,8 @@ class QBOConnection(models.Model):
         self.ensure_one()
         if self.pending_realm_id:
             return _('You signed in to another QuickBooks company (%(name)s). Confirm the switch or '
-                     'keep the current company below.', name=self.pending_company_name or self.pending_realm_id)
+                     'keep the current company below.',
+                     name=self.pending_company_name or self.pending_realm_id)
         if self.state == 'draft':
             return _('Not connected. Click Connect and enter the keys of your Intuit app.')
         if self.state == 'needs_reconnect':
@@ -330,7 +330,8 @@ class QBOConnection(models.Model):
         """Return the qbo Endpoints of this connection's environment."""
         self.ensure_one()
         try:
-            return qbo_auth.endpoints_for(self.environment, self.base_url if self.environment == 'custom' else None)
+            base_url = self.base_url if self.environment == 'custom' else None
+            return qbo_auth.endpoints_for(self.environment, base_url)
         except (ValueError, QBOError) as exc:
             raise UserError(str(exc)) from None
 
@@ -571,8 +572,8 @@ class QBOConnection(models.Model):
         """Mark needs_reconnect unless another transaction holds the connection row (then its caller will)."""
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute('SELECT id FROM qbo_connection WHERE id = %s FOR UPDATE NOWAIT', [self.id],
-                                    log_exceptions=False)
+                self.env.cr.execute('SELECT id FROM qbo_connection WHERE id = %s FOR UPDATE NOWAIT',
+                                    [self.id], log_exceptions=False)
                 self._qbo_mark_needs_reconnect(error)
         except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
             _logger.info('Connection %s is busy; its caller records the needed reconnect.', self.id)
@@ -687,7 +688,8 @@ class QBOConnection(models.Model):
     @api.model
     def _cron_initial_import(self):
         """Run the initial import of every connection waiting for it."""
-        for connection in self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')]):
+        waiting = self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')])
+        for connection in waiting:
             connection.initial_import_state = 'running'
             connection._qbo_commit()
             try:

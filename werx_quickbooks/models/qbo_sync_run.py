@@ -101,7 +101,10 @@ class QBOSyncRun(models.Model):
         return stat
 
     def _count(self, entity, label=None, **increments):
-        """Add ``increments`` (done=, created=, updated=, matched=, unmatched=, skipped=, failed=) to ``entity``."""
+        """Add ``increments`` to the counts of ``entity``.
+
+        Counters: done, created, updated, matched, unmatched, skipped, failed (and total).
+        """
         unknown = set(increments) - set(COUNTERS)
         if unknown:
             raise ValueError('Unknown sync counters: %s' % ', '.join(sorted(unknown)))
@@ -149,7 +152,10 @@ class QBOSyncRun(models.Model):
 
     @api.model
     def _fail_interrupted(self, connection):
-        """Mark the runs of ``connection`` still 'running' as failed (call only while holding its sync lock)."""
+        """Mark the runs of ``connection`` still 'running' as failed.
+
+        Call it only while holding the connection's sync lock: then no run of it is alive.
+        """
         stale = self.search([('connection_id', '=', connection.id), ('state', '=', 'running')])
         if stale:
             stale.write({
