@@ -64,12 +64,12 @@ class TestConnectTokens(QBOEmulatorCase):
         spent = row.refresh_token
         client = self.connection._qbo_client()
         # Not assertRaises: Odoo's rolls back to a savepoint, and what the refresh committed must stay.
+        raised = None
         try:
             client.company_info()
-        except NeedsReconnect:
-            pass
-        else:
-            self.fail('QuickBooks accepted a spent refresh token')
+        except NeedsReconnect as exc:
+            raised = exc
+        self.assertIsInstance(raised, NeedsReconnect, 'QuickBooks must refuse a spent refresh token')
         self.connection.invalidate_recordset()
         self.assertEqual(self.connection.state, 'needs_reconnect')
         self.assertIn('Reconnect', self.connection.connect_message)
