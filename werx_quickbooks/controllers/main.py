@@ -2,8 +2,7 @@
 import logging
 
 from markupsafe import Markup, escape
-
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
@@ -30,11 +29,12 @@ class QBOOAuthController(http.Controller):
             return self._error_page(str(exc.args[0]))
         if error:
             if error == 'access_denied':
-                message = _('The connection was not made: access was declined on the QuickBooks page. '
-                            'Click Connect again and choose Connect (or Allow) at Intuit.')
+                message = request.env._(
+                    'The connection was not made: access was declined on the QuickBooks page. '
+                    'Click Connect again and choose Connect (or Allow) at Intuit.')
             else:
-                message = _('QuickBooks did not complete the sign-in (%s). Click Connect and try again.',
-                            error[:100])
+                message = request.env._(
+                    'QuickBooks did not complete the sign-in (%s). Click Connect and try again.', error[:100])
             return self._back_to_connection(connection, message)
         try:
             connection._qbo_oauth_callback(realmId, code, oauth_state.redirect_uri)
@@ -52,8 +52,8 @@ class QBOOAuthController(http.Controller):
 
     def _error_page(self, message):
         """A plain page with ``message`` and a way back (no traceback, no secret)."""
-        title = escape(_('QuickBooks connection'))
-        back = escape(_('Back to Odoo'))
+        title = escape(request.env._('QuickBooks connection'))
+        back = escape(request.env._('Back to Odoo'))
         body = Markup(
             '<!DOCTYPE html><html><head><meta charset="utf-8"><title>%s</title></head>'
             '<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto;">'

@@ -5,8 +5,7 @@ import time
 
 import psycopg2
 import psycopg2.errors
-
-from odoo import _, api, fields, models, modules, sql_db
+from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import AccessError, UserError
 
 from ..qbo import auth as qbo_auth
@@ -55,7 +54,7 @@ class QBOConnection(models.Model):
              'Plain http is accepted only for this computer.')
     client_id = fields.Char('Client ID', copy=False, tracking=True,
                             help="The Client ID of your app on developer.intuit.com (Keys & credentials).")
-    client_secret = fields.Char('Client Secret', copy=False, groups='base.group_system')
+    client_secret = fields.Char(copy=False, groups='base.group_system')
     realm_id = fields.Char('QuickBooks Company ID', copy=False, readonly=True, tracking=True,
                            help="Intuit's id of the QuickBooks company (realm id).")
     qbo_company_name = fields.Char('QuickBooks Company', copy=False, readonly=True)
@@ -66,10 +65,10 @@ class QBOConnection(models.Model):
     connected_at = fields.Datetime('Connected Since', copy=False, readonly=True)
     disconnected_at = fields.Datetime('Disconnected On', copy=False, readonly=True)
     last_sync_at = fields.Datetime('Last Sync', copy=False, readonly=True)
-    last_sync_result = fields.Char('Last Sync Result', copy=False, readonly=True)
+    last_sync_result = fields.Char(copy=False, readonly=True)
     last_sync_run_id = fields.Many2one('qbo.sync.run', copy=False, readonly=True)
     webhook_verifier_token = fields.Char(
-        'Webhook Verifier Token', copy=False, groups='base.group_system',
+        copy=False, groups='base.group_system',
         help="The verifier token Intuit shows for your app's webhooks; it proves a webhook call "
              "comes from Intuit.")
     connect_message = fields.Char(
@@ -108,9 +107,9 @@ class QBOConnection(models.Model):
     @api.depends('company_id.name', 'qbo_company_name')
     def _compute_name(self):
         for connection in self:
-            name = _('QuickBooks — %s', connection.company_id.name or '')
+            name = self.env._('QuickBooks — %s', connection.company_id.name or '')
             if connection.qbo_company_name:
-                name = _('%(company)s ↔ %(qbo)s', company=name, qbo=connection.qbo_company_name)
+                name = self.env._('%(company)s ↔ %(qbo)s', company=name, qbo=connection.qbo_company_name)
             connection.name = name
 
     def _compute_tokens(self):
@@ -142,19 +141,22 @@ class QBOConnection(models.Model):
         """Return one sentence: how the connection stands and what the user must do, if anything."""
         self.ensure_one()
         if self.pending_realm_id:
-            return _('You signed in to another QuickBooks company (%(name)s). Confirm the switch or '
-                     'keep the current company below.', name=self.pending_company_name or self.pending_realm_id)
+            return self.env._('You signed in to another QuickBooks company (%(name)s). Confirm the switch or '
+                              'keep the current company below.',
+                              name=self.pending_company_name or self.pending_realm_id)
         if self.state == 'draft':
-            return _('Not connected. Click Connect and enter the keys of your Intuit app.')
+            return self.env._('Not connected. Click Connect and enter the keys of your Intuit app.')
         if self.state == 'needs_reconnect':
-            return _('QuickBooks refused the saved sign-in. Click Reconnect and sign in again; '
-                     'nothing has been lost.')
+            return self.env._('QuickBooks refused the saved sign-in. Click Reconnect and sign in again; '
+                              'nothing has been lost.')
         if self.state == 'disconnected':
-            return _('Disconnected. Your links to QuickBooks records are kept: click Reconnect to resume.')
+            return self.env._(
+                'Disconnected. Your links to QuickBooks records are kept: click Reconnect to resume.')
         if not self.last_sync_at:
-            return _('Connected to %s. No sync has finished yet.', self.qbo_company_name or self.realm_id)
-        return _('Connected to %(name)s. Last sync: %(result)s',
-                 name=self.qbo_company_name or self.realm_id, result=self.last_sync_result or '')
+            return self.env._('Connected to %s. No sync has finished yet.',
+                              self.qbo_company_name or self.realm_id)
+        return self.env._('Connected to %(name)s. Last sync: %(result)s',
+                          name=self.qbo_company_name or self.realm_id, result=self.last_sync_result or '')
 
     # === CONSTRAINT METHODS === #
 
@@ -163,7 +165,7 @@ class QBOConnection(models.Model):
         for connection in self:
             if connection.environment == 'custom':
                 if not connection.base_url:
-                    raise UserError(_('A custom QuickBooks environment needs its address.'))
+                    raise UserError(self.env._('A custom QuickBooks environment needs its address.'))
                 try:
                     qbo_auth.endpoints_for('custom', connection.base_url)
                 except (ValueError, QBOError) as exc:
@@ -185,8 +187,9 @@ class QBOConnection(models.Model):
         """Only Settings administrators may point a connection at a custom address."""
         touches_custom = vals.get('environment') == 'custom' or bool(vals.get('base_url'))
         if touches_custom and not self.env.su and not self.env.user._is_system():
-            raise AccessError(_('Only an Odoo administrator (Settings) can point a QuickBooks connection '
-                                'at a custom address.'))
+            raise AccessError(self.env._(
+                'Only an Odoo administrator (Settings) can point a QuickBooks connection '
+                'at a custom address.'))
 
     # === ACTION METHODS === #
 
@@ -204,7 +207,7 @@ class QBOConnection(models.Model):
         self._qbo_check_admin()
         return {
             'type': 'ir.actions.act_window',
-            'name': _('Connect to QuickBooks'),
+            'name': self.env._('Connect to QuickBooks'),
             'res_model': 'qbo.connect.wizard',
             'view_mode': 'form',
             'target': 'new',
@@ -217,7 +220,8 @@ class QBOConnection(models.Model):
         self._qbo_check_admin()
         sudo_self = self.sudo()
         if not sudo_self.client_id or not sudo_self.client_secret:
-            raise UserError(_("Enter your Intuit app's Client ID and Client Secret first (Connect)."))
+            raise UserError(self.env._(
+                "Enter your Intuit app's Client ID and Client Secret first (Connect)."))
         endpoints = self._qbo_endpoints()
         redirect_uri = self._qbo_redirect_uri()
         state = self.env['qbo.oauth.state']._issue(self, redirect_uri)
@@ -248,7 +252,7 @@ class QBOConnection(models.Model):
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
-                'title': _('QuickBooks sync'),
+                'title': self.env._('QuickBooks sync'),
                 'message': run.summary,
                 'type': 'success' if run.state == 'done' else 'warning',
                 'sticky': run.state != 'done',
@@ -261,12 +265,12 @@ class QBOConnection(models.Model):
         self.ensure_one()
         self._qbo_check_admin()
         if not self.pending_realm_id:
-            raise UserError(_('There is no other QuickBooks company waiting for confirmation.'))
+            raise UserError(self.env._('There is no other QuickBooks company waiting for confirmation.'))
         Token = self.env['qbo.connection.token'].sudo()
         pending = Token.search([('connection_id', '=', self.id), ('kind', '=', 'pending')])
         if not pending:
-            raise UserError(_('The sign-in to the other QuickBooks company is no longer available; '
-                              'click Reconnect and sign in again.'))
+            raise UserError(self.env._('The sign-in to the other QuickBooks company is no longer available; '
+                                       'click Reconnect and sign in again.'))
         realm, name = self.pending_realm_id, self.pending_company_name
         self._qbo_check_realm_free(realm)
         old = Token.search([('connection_id', '=', self.id), ('kind', '=', 'active')])
@@ -288,8 +292,10 @@ class QBOConnection(models.Model):
             'last_sync_at': False,
             'last_sync_result': False,
         })
-        self.message_post(body=_('Switched from QuickBooks company %(old)s to %(new)s. The links to the '
-                                 'old company were archived.', old=old_name, new=name or realm))
+        self.message_post(body=self.env._(
+            'Switched from QuickBooks company %(old)s to %(new)s. '
+            'The links to the old company were archived.',
+            old=old_name, new=name or realm))
         self._start_initial_import()
         return True
 
@@ -319,7 +325,8 @@ class QBOConnection(models.Model):
         if self.env.su:
             return
         if not self.env.user.has_group('werx_quickbooks.group_qbo_admin'):
-            raise AccessError(_('Only QuickBooks Administrators can connect, configure or sync QuickBooks.'))
+            raise AccessError(self.env._(
+                'Only QuickBooks Administrators can connect, configure or sync QuickBooks.'))
         self.check_access('write')
 
     def _qbo_redirect_uri(self):
@@ -330,7 +337,8 @@ class QBOConnection(models.Model):
         """Return the qbo Endpoints of this connection's environment."""
         self.ensure_one()
         try:
-            return qbo_auth.endpoints_for(self.environment, self.base_url if self.environment == 'custom' else None)
+            base_url = self.base_url if self.environment == 'custom' else None
+            return qbo_auth.endpoints_for(self.environment, base_url)
         except (ValueError, QBOError) as exc:
             raise UserError(str(exc)) from None
 
@@ -368,7 +376,7 @@ class QBOConnection(models.Model):
             ('state', 'in', ('connected', 'needs_reconnect')),
         ], limit=1)
         if other:
-            raise UserError(_(
+            raise UserError(self.env._(
                 'This QuickBooks company is already connected to the Odoo company %(company)s. '
                 'A QuickBooks company can be connected to one Odoo company only: disconnect it there first.',
                 company=other.company_id.name))
@@ -381,8 +389,8 @@ class QBOConnection(models.Model):
         """
         self.ensure_one()
         if not code or not realm_id:
-            raise UserError(_('QuickBooks sent the sign-in back incomplete (no code or company). '
-                              'Click Connect and try again.'))
+            raise UserError(self.env._('QuickBooks sent the sign-in back incomplete (no code or company). '
+                                       'Click Connect and try again.'))
         self._qbo_check_realm_free(realm_id)
         sudo_self = self.sudo()
         try:
@@ -390,12 +398,12 @@ class QBOConnection(models.Model):
                                             sudo_self.client_secret, redirect_uri, code)
         except QBOError as exc:
             _logger.warning('QuickBooks code exchange failed for connection %s: %r', self.id, exc)
-            raise UserError(_('QuickBooks did not complete the sign-in: %s', exc.message)) from None
+            raise UserError(self.env._('QuickBooks did not complete the sign-in: %s', exc.message)) from None
         company_name = self._qbo_read_company_name(realm_id, tokens)
         if self.realm_id and self.realm_id != realm_id:
             self._qbo_store_tokens(tokens, kind='pending')
             sudo_self.write({'pending_realm_id': realm_id, 'pending_company_name': company_name})
-            self.message_post(body=_(
+            self.message_post(body=self.env._(
                 'Signed in to QuickBooks company %(new)s, but this Odoo company is linked to %(old)s. '
                 'Waiting for an administrator to confirm the switch.',
                 new=company_name or realm_id, old=self.qbo_company_name or self.realm_id))
@@ -419,10 +427,10 @@ class QBOConnection(models.Model):
             'pending_company_name': False,
         })
         if resumed:
-            body = _('Reconnected to QuickBooks company %s; the existing links are kept.',
-                     company_name or realm_id)
+            body = self.env._('Reconnected to QuickBooks company %s; the existing links are kept.',
+                              company_name or realm_id)
         else:
-            body = _('Connected to QuickBooks company %s.', company_name or realm_id)
+            body = self.env._('Connected to QuickBooks company %s.', company_name or realm_id)
         self.message_post(body=body)
         if self.initial_import_state != 'done':
             self._start_initial_import()
@@ -455,7 +463,7 @@ class QBOConnection(models.Model):
             'pending_company_name': False,
             'connect_message': problem or False,
         })
-        body = _('Disconnected from QuickBooks. The links to QuickBooks records are kept.')
+        body = self.env._('Disconnected from QuickBooks. The links to QuickBooks records are kept.')
         if problem:
             body = '%s %s' % (body, problem)
         self.message_post(body=body)
@@ -469,8 +477,9 @@ class QBOConnection(models.Model):
             qbo_auth.revoke_token(self._qbo_endpoints(), sudo_self.client_id, sudo_self.client_secret, token)
         except (QBOError, UserError) as exc:
             _logger.warning('QuickBooks did not revoke the sign-in of connection %s: %r', self.id, exc)
-            return _('QuickBooks could not be told to revoke the sign-in (%s); it was removed from Odoo '
-                     'anyway. You can also remove the app in QuickBooks under Apps.', str(exc))
+            return self.env._(
+                'QuickBooks could not be told to revoke the sign-in (%s); it was removed from Odoo anyway. '
+                'You can also remove the app in QuickBooks under Apps.', str(exc))
         return False
 
     def _qbo_archive_mappings(self):
@@ -493,9 +502,11 @@ class QBOConnection(models.Model):
         self.ensure_one()
         if self.state == 'needs_reconnect':
             return
-        message = _('QuickBooks refused the saved sign-in (%s). An administrator must click Reconnect on '
-                    'Accounting ▸ Configuration ▸ QuickBooks and sign in again; nothing has been lost.',
-                    error.message if isinstance(error, QBOError) else _('the sign-in expired or was revoked'))
+        reason = (error.message if isinstance(error, QBOError)
+                  else self.env._('the sign-in expired or was revoked'))
+        message = self.env._(
+            'QuickBooks refused the saved sign-in (%s). An administrator must click Reconnect on '
+            'Accounting ▸ Configuration ▸ QuickBooks and sign in again; nothing has been lost.', reason)
         self.sudo().write({'state': 'needs_reconnect', 'connect_message': message})
         self.sudo().message_post(body=message, partner_ids=self._qbo_admin_partners().ids,
                                  subtype_xmlid='mail.mt_comment')
@@ -510,7 +521,7 @@ class QBOConnection(models.Model):
             raise UserError(self.connect_message or self._qbo_status_message())
         tokens = self._qbo_tokens()
         if not tokens or not self.realm_id:
-            raise UserError(_('This company is not connected to QuickBooks. Click Connect first.'))
+            raise UserError(self.env._('This company is not connected to QuickBooks. Click Connect first.'))
         sudo_self = self.sudo()
         return QBOClient(self._qbo_endpoints(), self.realm_id, tokens,
                          client_id=sudo_self.client_id, client_secret=sudo_self.client_secret,
@@ -538,8 +549,8 @@ class QBOConnection(models.Model):
                 # The other cursor changed rows this transaction may have cached.
                 self.env['qbo.connection.token'].invalidate_model()
                 self.invalidate_recordset()
-        raise TransientError(_('Another process kept renewing the QuickBooks sign-in; the sync will try '
-                               'again later.'))
+        raise TransientError(self.env._(
+            'Another process kept renewing the QuickBooks sign-in; the sync will try again later.'))
 
     def _qbo_refresh_tokens_locked(self, old_tokens):
         with self.env.registry.cursor() as cr:
@@ -550,8 +561,8 @@ class QBOConnection(models.Model):
             row = cr.fetchone()
             token = env['qbo.connection.token'].browse(row[0]) if row else None
             if not token or not token.refresh_token:
-                raise NeedsReconnect(_('This company has no saved QuickBooks sign-in; an administrator '
-                                       'must connect.'))
+                raise NeedsReconnect(self.env._(
+                    'This company has no saved QuickBooks sign-in; an administrator must connect.'))
             if not hmac.compare_digest(token.refresh_token, old_tokens.refresh_token or ''):
                 return token._to_tokens()
             connection = env['qbo.connection'].browse(self.id)
@@ -561,18 +572,20 @@ class QBOConnection(models.Model):
             except NeedsReconnect as exc:
                 _logger.warning('QuickBooks refused the refresh token of connection %s: %r', self.id, exc)
                 connection._qbo_mark_needs_reconnect_nowait(exc)
-                cr.commit()
+                # Own cursor: the state must survive the raise.
+                cr.commit()  # pylint: disable=invalid-commit
                 raise
             token.write(env['qbo.connection.token']._values_from(new_tokens))
-            cr.commit()
+            # Own cursor: the rotated refresh token is saved before anyone uses the new access token.
+            cr.commit()  # pylint: disable=invalid-commit
             return new_tokens
 
     def _qbo_mark_needs_reconnect_nowait(self, error):
         """Mark needs_reconnect unless another transaction holds the connection row (then its caller will)."""
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute('SELECT id FROM qbo_connection WHERE id = %s FOR UPDATE NOWAIT', [self.id],
-                                    log_exceptions=False)
+                self.env.cr.execute('SELECT id FROM qbo_connection WHERE id = %s FOR UPDATE NOWAIT',
+                                    [self.id], log_exceptions=False)
                 self._qbo_mark_needs_reconnect(error)
         except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
             _logger.info('Connection %s is busy; its caller records the needed reconnect.', self.id)
@@ -580,7 +593,8 @@ class QBOConnection(models.Model):
     def _qbo_commit(self):
         """Commit the current transaction (nothing inside tests, where the test owns the transaction)."""
         if not in_test():
-            self.env.cr.commit()
+            # Runs commit per page, by design.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _qbo_rollback(self):
         """Roll back the current transaction (nothing inside tests)."""
@@ -601,7 +615,7 @@ class QBOConnection(models.Model):
             raise UserError(self.connect_message or self._qbo_status_message())
         lock_cr = self._qbo_acquire_sync_lock()
         if lock_cr is None:
-            raise UserError(_('A QuickBooks sync is already running for this company.'))
+            raise UserError(self.env._('A QuickBooks sync is already running for this company.'))
         try:
             return self._sync_locked(trigger)
         finally:
@@ -650,7 +664,8 @@ class QBOConnection(models.Model):
         try:
             cr.execute('SELECT pg_try_advisory_lock(%s, %s)', [SYNC_LOCK_SPACE, self.id])
             locked = cr.fetchone()[0]
-            cr.commit()     # the session-level lock outlives the transaction
+            # Own cursor; the session-level lock outlives it.
+            cr.commit()  # pylint: disable=invalid-commit
         except psycopg2.Error:
             cr.close()
             raise
@@ -662,7 +677,8 @@ class QBOConnection(models.Model):
     def _qbo_release_sync_lock(self, cr):
         try:
             cr.execute('SELECT pg_advisory_unlock(%s, %s)', [SYNC_LOCK_SPACE, self.id])
-            cr.commit()
+            # Own cursor, holds no data.
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
             # Back to the pool only after the unlock, so no pooled session keeps the lock.
             cr.close()
@@ -687,7 +703,8 @@ class QBOConnection(models.Model):
     @api.model
     def _cron_initial_import(self):
         """Run the initial import of every connection waiting for it."""
-        for connection in self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')]):
+        waiting = self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')])
+        for connection in waiting:
             connection.initial_import_state = 'running'
             connection._qbo_commit()
             try:

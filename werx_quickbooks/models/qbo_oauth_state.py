@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 # How long the user has to sign in at Intuit and come back.
@@ -61,26 +61,27 @@ class QBOOAuthState(models.Model):
         unknown, already used, expired, or was issued to another user.
         """
         if not raw_state:
-            raise UserError(_("QuickBooks sent the sign-in back without its security check. "
-                              "Start again from the QuickBooks screen."))
+            raise UserError(self.env._("QuickBooks sent the sign-in back without its security check. "
+                                       "Start again from the QuickBooks screen."))
         wanted = hash_state(raw_state)
         state = self.sudo().search([('state_hash', '=', wanted)], limit=1)
         # The lookup is by hash; compare again in constant time so the check does not
         # depend on how the database matched the value.
         if not state or not hmac.compare_digest(state.state_hash, wanted):
-            raise UserError(_("This QuickBooks sign-in link is not recognised. "
-                              "Start again from the QuickBooks screen."))
+            raise UserError(self.env._("This QuickBooks sign-in link is not recognised. "
+                                       "Start again from the QuickBooks screen."))
         if state.used:
-            raise UserError(_("This QuickBooks sign-in link was already used. "
-                              "Start again from the QuickBooks screen."))
+            raise UserError(self.env._("This QuickBooks sign-in link was already used. "
+                                       "Start again from the QuickBooks screen."))
         if state.user_id.id != self.env.uid:
-            raise UserError(_("This QuickBooks sign-in was started by another user. "
-                              "Start again from the QuickBooks screen while signed in as yourself."))
+            raise UserError(self.env._("This QuickBooks sign-in was started by another user. "
+                                       "Start again from the QuickBooks screen while signed in as yourself."))
         state.used = True
         if state.expires_at < fields.Datetime.now():
-            raise UserError(_("This QuickBooks sign-in took longer than %(minutes)s minutes and expired. "
-                              "Start again from the QuickBooks screen.",
-                              minutes=int(STATE_TTL.total_seconds() // 60)))
+            raise UserError(self.env._(
+                "This QuickBooks sign-in took longer than %(minutes)s minutes and expired. "
+                "Start again from the QuickBooks screen.",
+                minutes=int(STATE_TTL.total_seconds() // 60)))
         return state
 
     @api.autovacuum

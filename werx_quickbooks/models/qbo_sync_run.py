@@ -1,7 +1,7 @@
 # Part of werx_quickbooks. License LGPL-3.
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError as OdooValidationError
 
@@ -13,15 +13,15 @@ COUNTERS = ('total', 'done', 'created', 'updated', 'matched', 'unmatched', 'skip
 MESSAGE_MAX = 1000      # characters of an unexpected error kept for the user
 
 
-def plain_words(error):
+def plain_words(env, error):
     """Return a sentence for a bookkeeper about ``error`` (never a traceback, never a token)."""
     if isinstance(error, QBOError):
         return error.message
     if isinstance(error, (UserError, OdooValidationError)):
-        return str(error.args[0]) if error.args else _('Odoo refused the change.')
+        return str(error.args[0]) if error.args else env._('Odoo refused the change.')
     text = ' '.join(str(error).split())[:MESSAGE_MAX]
-    return _('Odoo could not process this record (%(kind)s: %(text)s).',
-             kind=type(error).__name__, text=text or _('no details'))
+    return env._('Odoo could not process this record (%(kind)s: %(text)s).',
+                 kind=type(error).__name__, text=text or env._('no details'))
 
 
 class QBOSyncRun(models.Model):
@@ -79,13 +79,13 @@ class QBOSyncRun(models.Model):
         done = sum(self.stat_ids.mapped('done'))
         failed = sum(self.stat_ids.mapped('failed')) or len(self.failure_ids)
         if self.state == 'running':
-            return _('Running since %s.', fields.Datetime.to_string(self.started_at))
+            return self.env._('Running since %s.', fields.Datetime.to_string(self.started_at))
         if self.state == 'failed':
-            return _('Failed: %s', self.message or _('no reason recorded.'))
+            return self.env._('Failed: %s', self.message or self.env._('no reason recorded.'))
         if self.state == 'partial':
-            return _('%(done)s records synced, %(failed)s could not be synced (see the Log tab).',
-                     done=done, failed=failed)
-        return _('%s records synced.', done) if done else _('Up to date.')
+            return self.env._('%(done)s records synced, %(failed)s could not be synced (see the Log tab).',
+                              done=done, failed=failed)
+        return self.env._('%s records synced.', done) if done else self.env._('Up to date.')
 
     # === BUSINESS METHODS === #
 
@@ -101,7 +101,10 @@ class QBOSyncRun(models.Model):
         return stat
 
     def _count(self, entity, label=None, **increments):
-        """Add ``increments`` (done=, created=, updated=, matched=, unmatched=, skipped=, failed=) to ``entity``."""
+        """Add ``increments`` to the counts of ``entity``.
+
+        Counters: done, created, updated, matched, unmatched, skipped, failed (and total).
+        """
         unknown = set(increments) - set(COUNTERS)
         if unknown:
             raise ValueError('Unknown sync counters: %s' % ', '.join(sorted(unknown)))
@@ -124,7 +127,7 @@ class QBOSyncRun(models.Model):
             'entity': entity,
             'qbo_id': qbo_id or False,
             'record_name': record_name or False,
-            'message': plain_words(error),
+            'message': plain_words(self.env, error),
             'qbo_code': getattr(error, 'code', None) or False,
             'qbo_detail': getattr(error, 'detail', None) or False,
             'mapped_model': mapped_model or False,
@@ -140,7 +143,7 @@ class QBOSyncRun(models.Model):
             values['api_calls'] = getattr(client, 'api_calls', 0) or 0
             values['throttled_waits'] = getattr(client, 'throttled_waits', 0) or 0
         if error is not None:
-            values.update(state='failed', message=plain_words(error))
+            values.update(state='failed', message=plain_words(self.env, error))
         elif self.failure_ids or any(self.stat_ids.mapped('failed')):
             values['state'] = 'partial'
         else:
@@ -149,14 +152,17 @@ class QBOSyncRun(models.Model):
 
     @api.model
     def _fail_interrupted(self, connection):
-        """Mark the runs of ``connection`` still 'running' as failed (call only while holding its sync lock)."""
+        """Mark the runs of ``connection`` still 'running' as failed.
+
+        Call it only while holding the connection's sync lock: then no run of it is alive.
+        """
         stale = self.search([('connection_id', '=', connection.id), ('state', '=', 'running')])
         if stale:
             stale.write({
                 'state': 'failed',
                 'ended_at': fields.Datetime.now(),
-                'message': _('The sync stopped before it finished (the server may have restarted). '
-                             'What it had saved is kept; the next run goes on from there.'),
+                'message': self.env._('The sync stopped before it finished (the server may have restarted). '
+                                      'What it had saved is kept; the next run goes on from there.'),
             })
         return stale
 
@@ -213,6 +219,6 @@ class QBOSyncFailure(models.Model):
         self.env['qbo.connection']._qbo_check_admin()
         for failure in self:
             if not failure.mapped_model or failure.mapped_model not in self.env:
-                raise UserError(_('This failure cannot be retried from here; run a sync instead.'))
+                raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
             self.env[failure.mapped_model]._qbo_retry(failure)
         return True

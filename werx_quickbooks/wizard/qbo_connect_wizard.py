@@ -1,5 +1,5 @@
 # Part of werx_quickbooks. License LGPL-3.
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 
@@ -15,8 +15,7 @@ class QBOConnectWizard(models.TransientModel):
         required=True, default='production')
     base_url = fields.Char('Custom Address')
     client_id = fields.Char('Client ID')
-    client_secret = fields.Char('Client Secret',
-                                help='Leave empty to keep the saved secret.')
+    client_secret = fields.Char(help='Leave empty to keep the saved secret.')
     has_saved_secret = fields.Boolean(compute='_compute_connection_info')
     redirect_uri = fields.Char('Redirect URI', compute='_compute_connection_info')
     is_system = fields.Boolean(compute='_compute_connection_info')
@@ -45,13 +44,14 @@ class QBOConnectWizard(models.TransientModel):
         connection = self.connection_id
         connection._qbo_check_admin()
         if self.environment == 'custom' and not self.env.user._is_system():
-            raise AccessError(_('Only an Odoo administrator (Settings) can connect to a custom address.'))
+            raise AccessError(self.env._(
+                'Only an Odoo administrator (Settings) can connect to a custom address.'))
         client_id = (self.client_id or '').strip()
         secret = (self.client_secret or '').strip()
         if not client_id:
-            raise UserError(_("Enter the Client ID of your Intuit app."))
+            raise UserError(self.env._("Enter the Client ID of your Intuit app."))
         if not secret and not connection.sudo().client_secret:
-            raise UserError(_("Enter the Client Secret of your Intuit app."))
+            raise UserError(self.env._("Enter the Client Secret of your Intuit app."))
         values = {
             'environment': self.environment,
             'base_url': (self.base_url or '').strip() if self.environment == 'custom' else False,
