@@ -119,6 +119,17 @@ SUBTYPE_TYPES.update(
     }
 )
 
+# QBO's system accounts that can neither have nor be subaccounts (Account.SubAccount docs)
+NO_SUBACCOUNTS = frozenset(
+    (
+        "OpeningBalanceEquity",
+        "UndepositedFunds",
+        "RetainedEarnings",
+        "CashReceiptIncome",
+        "CashExpenditureExpense",
+        "ExchangeGainOrLoss",
+    )
+)
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
 USD = {"value": "USD", "name": "United States Dollar"}
 
@@ -580,6 +591,12 @@ class Store:
         obj["SubAccount"] = parent is not None
         if parent is not None and parent["AccountType"] != canon:
             raise business("A subaccount must have the same account type as its parent account.", "ParentRef")
+        if parent is not None and NO_SUBACCOUNTS & {parent.get("AccountSubType"), obj.get("AccountSubType")}:
+            raise business(
+                "Opening Balance Equity, Undeposited Funds, Retained Earnings and similar system accounts "
+                "can't have subaccounts or be one.",
+                "ParentRef",
+            )
         if "AcctNum" in obj and obj["AcctNum"] is not None:
             obj["AcctNum"] = str(obj["AcctNum"]).strip()
             if not obj["AcctNum"]:
