@@ -339,8 +339,11 @@ class Store:
         self._emit(co, entity, obj["Id"], "Create", now)
         return obj
 
-    def _update(self, co, entity, data, sparse):
+    def _current(self, co, entity, data):
+        """The stored object `data` names by Id, provided data carries its current SyncToken."""
         obj_id = str(data.get("Id") or ("1" if entity in SINGLETONS else ""))
+        if not obj_id:
+            raise required("Id")
         old = co.objects[entity].get(obj_id)
         if old is None:
             raise not_found(entity, obj_id)
@@ -349,6 +352,17 @@ class Store:
             raise required("SyncToken")
         if str(token) != old["SyncToken"]:
             raise stale(entity)
+        return old
+
+    def _touch(self, co, entity, obj, operation):
+        """Record a change the server made itself: next SyncToken, new LastUpdatedTime, a webhook."""
+        now = self.now()
+        obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = iso(now)
+        self._emit(co, entity, obj["Id"], operation, now)
+
+    def _update(self, co, entity, data, sparse):
+        old = self._current(co, entity, data)
         changes = self._clean(entity, data)
         changes.pop("OpeningBalance", None)
         if sparse:
@@ -385,17 +399,8 @@ class Store:
         return obj
 
     def _delete(self, co, entity, data):
-        obj_id = str(data.get("Id") or "")
-        if not obj_id:
-            raise required("Id")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        token = data.get("SyncToken")
-        if token in (None, ""):
-            raise required("SyncToken")
-        if str(token) != old["SyncToken"]:
-            raise stale(entity)
+        old = self._current(co, entity, data)
+        obj_id = old["Id"]
         now = self.now()
         del co.objects[entity][obj_id]
         tomb = {
@@ -413,15 +418,9 @@ class Store:
     def _void(self, co, entity, data):
         if entity != "Invoice":
             raise unsupported("Void", entity)
-        obj_id = str(data.get("Id") or "")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        if str(data.get("SyncToken")) != old["SyncToken"]:
-            raise stale(entity)
-        if self._applied_to(co, obj_id):
+        old = self._current(co, entity, data)
+        if self._applied_to(co, old["Id"]):
             raise business("This invoice has payments applied. Remove the payments before voiding it.")
-        now = self.now()
         obj = copy.deepcopy(old)
         for line in obj["Line"]:
             line["Amount"] = 0
@@ -431,11 +430,9 @@ class Store:
         obj["TxnTaxDetail"] = {"TotalTax": 0}
         obj["TotalAmt"] = obj["Balance"] = 0
         obj["PrivateNote"] = "Voided"
-        obj["SyncToken"] = str(int(old["SyncToken"]) + 1)
-        obj["MetaData"]["LastUpdatedTime"] = iso(now)
-        co.objects[entity][obj_id] = obj
+        co.objects[entity][obj["Id"]] = obj
+        self._touch(co, entity, obj, "Void")
         self._recompute_balances(co)
-        self._emit(co, entity, obj_id, "Void", now)
         return obj
 
     def _emit(self, co, entity, obj_id, operation, ts):
@@ -951,7 +948,6 @@ class Store:
 
     def _refresh_invoices(self, co, invoice_ids):
         """Payments changed: re-derive each linked invoice's Balance and LinkedTxn, as a QBO write."""
-        now = self.now()
         for inv_id in sorted(invoice_ids, key=id_sort_key):
             inv = co.objects["Invoice"].get(inv_id)
             if inv is None:
@@ -961,9 +957,7 @@ class Store:
                 {"TxnId": pid, "TxnType": "Payment"} for pid in sorted(applied, key=id_sort_key)
             ]
             inv["Balance"] = money(inv["TotalAmt"] - sum(applied.values()))
-            inv["SyncToken"] = str(int(inv["SyncToken"]) + 1)
-            inv["MetaData"]["LastUpdatedTime"] = iso(now)
-            self._emit(co, "Invoice", inv_id, "Update", now)
+            self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
         if entity == "Payment":
@@ -977,7 +971,6 @@ class Store:
                 del co.names[key]
         if entity == "Invoice":
             # QBO keeps the payments and turns what they applied to this invoice into unapplied credit
-            now = self.now()
             for pay in co.objects["Payment"].values():
                 if old["Id"] in self._linked_invoices(pay):
                     pay["Line"] = [
@@ -989,9 +982,7 @@ class Store:
                         )
                     ]
                     pay["UnappliedAmt"] = money(pay["TotalAmt"] - sum(ln["Amount"] for ln in pay["Line"]))
-                    pay["SyncToken"] = str(int(pay["SyncToken"]) + 1)
-                    pay["MetaData"]["LastUpdatedTime"] = iso(now)
-                    self._emit(co, "Payment", pay["Id"], "Update", now)
+                    self._touch(co, "Payment", pay, "Update")
         if entity == "Payment":
             self._refresh_invoices(co, self._linked_invoices(old))
         if entity in TXN_ENTITIES:
