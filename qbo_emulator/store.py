@@ -13,7 +13,6 @@ from .util import (
     Fault,
     business,
     duplicate,
-    inactive_ref,
     invalid,
     invalid_ref,
     iso,
@@ -44,40 +43,13 @@ ENTITIES = (
     "Preferences",
 )
 ENTITY_BY_LOWER = {e.lower(): e for e in ENTITIES}
-LIST_ENTITIES = frozenset(
-    (
-        "Account",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-        "TaxRate",
-        "TaxCode",
-        "TaxAgency",
-        "Item",
-        "Customer",
-        "Vendor",
-        "Employee",
-    )
-)
 TXN_ENTITIES = frozenset(("Invoice", "Payment"))
 SINGLETONS = frozenset(("CompanyInfo", "Preferences"))
+LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS
 READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
-WEBHOOK_ENTITIES = frozenset(
-    (
-        "Account",
-        "Customer",
-        "Vendor",
-        "Item",
-        "Invoice",
-        "Payment",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-    )
-)
 NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
+# what QBO sends webhooks for: transactions and the lists the sync keeps, but not tax or employees
+WEBHOOK_ENTITIES = (LIST_ENTITIES - NOT_IN_CDC - {"Employee"}) | TXN_ENTITIES
 PARTY = frozenset(("Customer", "Vendor", "Employee"))
 # entities whose names nest as Parent:Child, and the field holding the leaf name
 HIERARCHY = {
@@ -131,6 +103,9 @@ NO_SUBACCOUNTS = frozenset(
     )
 )
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+# Term.Type as qbo-reference.md spells it ("Standard if DueDays else DateDriven")
+TERM_STANDARD = "Standard"
+TERM_DATE_DRIVEN = "DateDriven"
 USD = {"value": "USD", "name": "United States Dollar"}
 
 # fields the server computes; what a client sends for them is ignored
@@ -517,7 +492,7 @@ class Store:
         if target is None:
             raise invalid_ref(label, entity, value)
         if target.get("Active") is False and not allow_inactive:
-            raise inactive_ref(label, entity, value)
+            raise not_found(entity, value, label)
         holder[field] = {"value": value, "name": display_name(entity, target)}
         return target
 
@@ -562,7 +537,13 @@ class Store:
         if entity in LIST_ENTITIES:
             active = obj.get("Active", True)
             obj["Active"] = active if isinstance(active, bool) else str(active).lower() != "false"
-        getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        try:
+            getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        except (TypeError, ValueError, AttributeError) as exc:
+            # a field of the wrong JSON type ("DueDays": "soon", "Line": [1]): QBO answers
+            # with a validation fault, never an internal error
+            detail = f"A field of this {entity} has a value of the wrong type ({exc})."
+            raise invalid(detail, entity) from None
 
     def _prep_default(self, co, obj, old):
         pass
@@ -605,11 +586,11 @@ class Store:
         self._name(obj)
         date_driven = obj.get("DayOfMonthDue") not in (None, "")
         if date_driven:
-            obj["Type"] = "DATE_DRIVEN"
+            obj["Type"] = TERM_DATE_DRIVEN
             for f in ("DueDays", "DiscountDays"):
                 obj.pop(f, None)
         else:
-            obj["Type"] = "STANDARD"
+            obj["Type"] = TERM_STANDARD
             obj["DueDays"] = int(obj.get("DueDays") or 0)
             for f in ("DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth"):
                 obj.pop(f, None)
@@ -1043,7 +1024,7 @@ def due_date(txn_date, term):
     """The due date a term gives an invoice dated txn_date (no term: due on the invoice date)."""
     if not term:
         return txn_date
-    if term.get("Type") == "DATE_DRIVEN":
+    if term.get("Type") == TERM_DATE_DRIVEN:
         day = int(term.get("DayOfMonthDue") or 1)
         cutoff = int(term.get("DueNextMonthDays") or 0)
         year, month = txn_date.year, txn_date.month
