@@ -1,7 +1,6 @@
 """The HTTP side: OAuth endpoints, the v3 API, throttling, fault injection, and the Emulator facade."""
 
 import base64
-import binascii
 import json
 import logging
 import socket
@@ -17,13 +16,13 @@ from . import query as qlang
 from .oauth import SCOPE_ACCOUNTING, OAuthError, OAuthServer
 from .seed import seed_company
 from .store import NOT_IN_CDC, Store, canon_entity
-from .util import Clock, Fault, invalid, invalid_ref, iso_ms, parse_time, required, unsupported
+from .util import Clock, Fault, invalid, invalid_ref, iso_ms, loads, parse_time, required, unsupported
 from .webhooks import WebhookSender
 
 _logger = logging.getLogger(__name__)
 
-MIN_MINOR_VERSION = 75
-DEFAULT_MINOR_VERSION = 75
+MAX_BODY = 10 * 1024 * 1024  # bytes; a larger request is refused with 413 before it is read
+SOCKET_TIMEOUT = 30.0  # seconds a client may stall mid-request before its connection is dropped
 BATCH_LIMIT = 30
 CDC_LOOKBACK = 30 * 86400
 CDC_LIMIT = 1000
@@ -62,6 +61,12 @@ def _html(status, title, text):
     return Reply(status, body.encode(), "text/html;charset=UTF-8")
 
 
+def _bad_body(status, message, detail):
+    """A request whose body was not read: a Fault reply, without the `time` the clock would give."""
+    error = {"Message": message, "Detail": detail, "code": "2010", "element": ""}
+    return _json(status, {"Fault": {"Error": [error], "type": "ValidationFault"}})
+
+
 def throttle_xml(now):
     body = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -95,12 +100,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._dispatch("DELETE")
 
+    def setup(self):
+        # a client that stops sending mid-request frees its thread after this many seconds
+        self.timeout = self.server.emu.socket_timeout
+        super().setup()
+
+    def _body(self):
+        """The request body, or an error Reply when it can't be read safely (the connection closes)."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return _bad_body(411, "Length Required", "Send the body with a Content-Length, not chunked.")
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            self.close_connection = True
+            return _bad_body(400, "Bad Content-Length", f"Content-Length {raw[:40]!r} is not a byte count.")
+        length = int(raw)
+        if length > MAX_BODY:
+            self.close_connection = True
+            detail = f"The body is {length} bytes; at most {MAX_BODY} are accepted."
+            return _bad_body(413, "Request Entity Too Large", detail)
+        return self.rfile.read(length) if length else b""
+
     def _dispatch(self, method):
         emu = self.server.emu
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._body()
+        if isinstance(body, Reply):
+            self._send(method, body)
+            return
         ctx = {
             "method": method,
             "path": url.path,
@@ -149,12 +177,17 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        self._send(method, reply)
+
+    def _send(self, method, reply):
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("intuit_tid", uuid.uuid4().hex)
         for k, v in reply.headers.items():
             self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(reply.body)
@@ -191,6 +224,7 @@ class Emulator:
         self.rate_limits = rate_limits
         self.port = int(port or 0)
         self.slow_seconds = 2.0
+        self.socket_timeout = SOCKET_TIMEOUT
         self.deny_consent = False
         self.consent_realm = None
         self.request_log = []
@@ -406,7 +440,7 @@ class Emulator:
         if auth.lower().startswith("basic "):
             try:
                 decoded = base64.b64decode(auth[6:].strip()).decode()
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
                 return None, None
             cid, _sep, secret = decoded.partition(":")
             return unquote_plus(cid), unquote_plus(secret)
@@ -418,10 +452,10 @@ class Emulator:
         ctype = (ctx["headers"].get("Content-Type") or "").lower()
         if "json" in ctype or text.lstrip().startswith("{"):
             try:
-                data = json.loads(text or "{}")
-                return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+                data = loads(text or "{}")
             except ValueError:
                 return {}
+            return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     def _token(self, ctx):
@@ -495,23 +529,7 @@ class Emulator:
             if not token or self.oauth.realm_for_access(token) != realm or realm not in self.store.companies:
                 return _json(401, AUTH_FAULT)
             co = self.store.company(realm)
-            minor = ctx["params"].get("minorversion")
-            if minor not in (None, ""):
-                try:
-                    minor_n = int(minor)
-                except ValueError:
-                    minor_n = -1
-                if minor_n < MIN_MINOR_VERSION:
-                    return self._fault(
-                        Fault(
-                            "2010",
-                            "Minor version not supported",
-                            f"Minor version {minor} is not supported. "
-                            f"Use minorversion={DEFAULT_MINOR_VERSION} "
-                            "or later (minor versions 1-74 were retired on 2025-08-01).",
-                            element="minorversion",
-                        )
-                    )
+            # any minorversion is accepted: since 2025-08-01 QBO serves 1-74 (and none at all) as 75
             is_batch = bool(rest) and rest[0].lower() == "batch"
             if self.rate_limits and self._throttled(co, is_batch):
                 return throttle_xml(self.clock.time())
@@ -566,8 +584,8 @@ class Emulator:
     @staticmethod
     def _body_json(ctx):
         try:
-            data = json.loads(ctx["body"].decode("utf-8") or "null")
-        except (ValueError, UnicodeDecodeError):
+            data = loads(ctx["body"] or b"null")
+        except ValueError:
             raise invalid("Request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise invalid("Request body must be a JSON object")
@@ -592,6 +610,8 @@ class Emulator:
                 if not isinstance(item, dict):
                     raise invalid("Each BatchItemRequest item must be an object")
                 if "Query" in item:
+                    if not isinstance(item["Query"], str):
+                        raise invalid("A batch Query must be a string", "Query")
                     out.append({"bId": bid, "QueryResponse": qlang.run(co, item["Query"])})
                     continue
                 keys = [k for k in item if k not in ("bId", "operation", "optionsData") and canon_entity(k)]

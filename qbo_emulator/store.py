@@ -13,7 +13,6 @@ from .util import (
     Fault,
     business,
     duplicate,
-    inactive_ref,
     invalid,
     invalid_ref,
     iso,
@@ -44,40 +43,13 @@ ENTITIES = (
     "Preferences",
 )
 ENTITY_BY_LOWER = {e.lower(): e for e in ENTITIES}
-LIST_ENTITIES = frozenset(
-    (
-        "Account",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-        "TaxRate",
-        "TaxCode",
-        "TaxAgency",
-        "Item",
-        "Customer",
-        "Vendor",
-        "Employee",
-    )
-)
 TXN_ENTITIES = frozenset(("Invoice", "Payment"))
 SINGLETONS = frozenset(("CompanyInfo", "Preferences"))
+LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS
 READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
-WEBHOOK_ENTITIES = frozenset(
-    (
-        "Account",
-        "Customer",
-        "Vendor",
-        "Item",
-        "Invoice",
-        "Payment",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-    )
-)
 NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
+# what QBO sends webhooks for: transactions and the lists the sync keeps, but not tax or employees
+WEBHOOK_ENTITIES = (LIST_ENTITIES - NOT_IN_CDC - {"Employee"}) | TXN_ENTITIES
 PARTY = frozenset(("Customer", "Vendor", "Employee"))
 # entities whose names nest as Parent:Child, and the field holding the leaf name
 HIERARCHY = {
@@ -119,7 +91,21 @@ SUBTYPE_TYPES.update(
     }
 )
 
+# QBO's system accounts that can neither have nor be subaccounts (Account.SubAccount docs)
+NO_SUBACCOUNTS = frozenset(
+    (
+        "OpeningBalanceEquity",
+        "UndepositedFunds",
+        "RetainedEarnings",
+        "CashReceiptIncome",
+        "CashExpenditureExpense",
+        "ExchangeGainOrLoss",
+    )
+)
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+# Term.Type as qbo-reference.md spells it ("Standard if DueDays else DateDriven")
+TERM_STANDARD = "Standard"
+TERM_DATE_DRIVEN = "DateDriven"
 USD = {"value": "USD", "name": "United States Dollar"}
 
 # fields the server computes; what a client sends for them is ignored
@@ -328,8 +314,11 @@ class Store:
         self._emit(co, entity, obj["Id"], "Create", now)
         return obj
 
-    def _update(self, co, entity, data, sparse):
+    def _current(self, co, entity, data):
+        """The stored object `data` names by Id, provided data carries its current SyncToken."""
         obj_id = str(data.get("Id") or ("1" if entity in SINGLETONS else ""))
+        if not obj_id:
+            raise required("Id")
         old = co.objects[entity].get(obj_id)
         if old is None:
             raise not_found(entity, obj_id)
@@ -338,6 +327,17 @@ class Store:
             raise required("SyncToken")
         if str(token) != old["SyncToken"]:
             raise stale(entity)
+        return old
+
+    def _touch(self, co, entity, obj, operation):
+        """Record a change the server made itself: next SyncToken, new LastUpdatedTime, a webhook."""
+        now = self.now()
+        obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = iso(now)
+        self._emit(co, entity, obj["Id"], operation, now)
+
+    def _update(self, co, entity, data, sparse):
+        old = self._current(co, entity, data)
         changes = self._clean(entity, data)
         changes.pop("OpeningBalance", None)
         if sparse:
@@ -374,17 +374,8 @@ class Store:
         return obj
 
     def _delete(self, co, entity, data):
-        obj_id = str(data.get("Id") or "")
-        if not obj_id:
-            raise required("Id")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        token = data.get("SyncToken")
-        if token in (None, ""):
-            raise required("SyncToken")
-        if str(token) != old["SyncToken"]:
-            raise stale(entity)
+        old = self._current(co, entity, data)
+        obj_id = old["Id"]
         now = self.now()
         del co.objects[entity][obj_id]
         tomb = {
@@ -402,15 +393,9 @@ class Store:
     def _void(self, co, entity, data):
         if entity != "Invoice":
             raise unsupported("Void", entity)
-        obj_id = str(data.get("Id") or "")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        if str(data.get("SyncToken")) != old["SyncToken"]:
-            raise stale(entity)
-        if self._applied_to(co, obj_id):
+        old = self._current(co, entity, data)
+        if self._applied_to(co, old["Id"]):
             raise business("This invoice has payments applied. Remove the payments before voiding it.")
-        now = self.now()
         obj = copy.deepcopy(old)
         for line in obj["Line"]:
             line["Amount"] = 0
@@ -420,11 +405,9 @@ class Store:
         obj["TxnTaxDetail"] = {"TotalTax": 0}
         obj["TotalAmt"] = obj["Balance"] = 0
         obj["PrivateNote"] = "Voided"
-        obj["SyncToken"] = str(int(old["SyncToken"]) + 1)
-        obj["MetaData"]["LastUpdatedTime"] = iso(now)
-        co.objects[entity][obj_id] = obj
+        co.objects[entity][obj["Id"]] = obj
+        self._touch(co, entity, obj, "Void")
         self._recompute_balances(co)
-        self._emit(co, entity, obj_id, "Void", now)
         return obj
 
     def _emit(self, co, entity, obj_id, operation, ts):
@@ -509,7 +492,7 @@ class Store:
         if target is None:
             raise invalid_ref(label, entity, value)
         if target.get("Active") is False and not allow_inactive:
-            raise inactive_ref(label, entity, value)
+            raise not_found(entity, value, label)
         holder[field] = {"value": value, "name": display_name(entity, target)}
         return target
 
@@ -554,7 +537,13 @@ class Store:
         if entity in LIST_ENTITIES:
             active = obj.get("Active", True)
             obj["Active"] = active if isinstance(active, bool) else str(active).lower() != "false"
-        getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        try:
+            getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        except (TypeError, ValueError, AttributeError) as exc:
+            # a field of the wrong JSON type ("DueDays": "soon", "Line": [1]): QBO answers
+            # with a validation fault, never an internal error
+            detail = f"A field of this {entity} has a value of the wrong type ({exc})."
+            raise invalid(detail, entity) from None
 
     def _prep_default(self, co, obj, old):
         pass
@@ -580,6 +569,12 @@ class Store:
         obj["SubAccount"] = parent is not None
         if parent is not None and parent["AccountType"] != canon:
             raise business("A subaccount must have the same account type as its parent account.", "ParentRef")
+        if parent is not None and NO_SUBACCOUNTS & {parent.get("AccountSubType"), obj.get("AccountSubType")}:
+            raise business(
+                "Opening Balance Equity, Undeposited Funds, Retained Earnings and similar system accounts "
+                "can't have subaccounts or be one.",
+                "ParentRef",
+            )
         if "AcctNum" in obj and obj["AcctNum"] is not None:
             obj["AcctNum"] = str(obj["AcctNum"]).strip()
             if not obj["AcctNum"]:
@@ -591,11 +586,11 @@ class Store:
         self._name(obj)
         date_driven = obj.get("DayOfMonthDue") not in (None, "")
         if date_driven:
-            obj["Type"] = "DATE_DRIVEN"
+            obj["Type"] = TERM_DATE_DRIVEN
             for f in ("DueDays", "DiscountDays"):
                 obj.pop(f, None)
         else:
-            obj["Type"] = "STANDARD"
+            obj["Type"] = TERM_STANDARD
             obj["DueDays"] = int(obj.get("DueDays") or 0)
             for f in ("DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth"):
                 obj.pop(f, None)
@@ -934,7 +929,6 @@ class Store:
 
     def _refresh_invoices(self, co, invoice_ids):
         """Payments changed: re-derive each linked invoice's Balance and LinkedTxn, as a QBO write."""
-        now = self.now()
         for inv_id in sorted(invoice_ids, key=id_sort_key):
             inv = co.objects["Invoice"].get(inv_id)
             if inv is None:
@@ -944,9 +938,7 @@ class Store:
                 {"TxnId": pid, "TxnType": "Payment"} for pid in sorted(applied, key=id_sort_key)
             ]
             inv["Balance"] = money(inv["TotalAmt"] - sum(applied.values()))
-            inv["SyncToken"] = str(int(inv["SyncToken"]) + 1)
-            inv["MetaData"]["LastUpdatedTime"] = iso(now)
-            self._emit(co, "Invoice", inv_id, "Update", now)
+            self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
         if entity == "Payment":
@@ -960,7 +952,6 @@ class Store:
                 del co.names[key]
         if entity == "Invoice":
             # QBO keeps the payments and turns what they applied to this invoice into unapplied credit
-            now = self.now()
             for pay in co.objects["Payment"].values():
                 if old["Id"] in self._linked_invoices(pay):
                     pay["Line"] = [
@@ -972,9 +963,7 @@ class Store:
                         )
                     ]
                     pay["UnappliedAmt"] = money(pay["TotalAmt"] - sum(ln["Amount"] for ln in pay["Line"]))
-                    pay["SyncToken"] = str(int(pay["SyncToken"]) + 1)
-                    pay["MetaData"]["LastUpdatedTime"] = iso(now)
-                    self._emit(co, "Payment", pay["Id"], "Update", now)
+                    self._touch(co, "Payment", pay, "Update")
         if entity == "Payment":
             self._refresh_invoices(co, self._linked_invoices(old))
         if entity in TXN_ENTITIES:
@@ -1035,7 +1024,7 @@ def due_date(txn_date, term):
     """The due date a term gives an invoice dated txn_date (no term: due on the invoice date)."""
     if not term:
         return txn_date
-    if term.get("Type") == "DATE_DRIVEN":
+    if term.get("Type") == TERM_DATE_DRIVEN:
         day = int(term.get("DayOfMonthDue") or 1)
         cutoff = int(term.get("DueNextMonthDays") or 0)
         year, month = txn_date.year, txn_date.month

@@ -1,5 +1,6 @@
 """Clock, time formats and the QBO fault type shared by the emulator modules."""
 
+import json
 import re
 import threading
 import time
@@ -89,6 +90,18 @@ def parse_time(value):
     return dt.timestamp()
 
 
+def loads(raw):
+    """Decode a JSON request body (bytes); ValueError for anything that is not JSON.
+
+    Hostile bodies (not UTF-8, nested deep enough to exhaust the recursion limit)
+    end up as the same ValueError, never as an internal error.
+    """
+    try:
+        return json.loads(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def parse_date(value):
     try:
         return date.fromisoformat(str(value)[:10])
@@ -121,25 +134,16 @@ class Fault(Exception):
         }
 
 
-def not_found(entity, obj_id):
-    return Fault(
-        "610",
-        "Object Not Found",
-        "Object Not Found : Something you're trying to use has been made inactive. "
-        "Check the fields with accounts, customers, items, vendors or employees.",
-        element=entity,
-    )
+_INACTIVE_DETAIL = (
+    "Object Not Found : Something you're trying to use has been made inactive. "
+    "Check the fields with accounts, customers, items, vendors or employees."
+)
 
 
-def inactive_ref(field, entity, obj_id):
-    return Fault(
-        "610",
-        "Object Not Found",
-        "Object Not Found : Something you're trying to use has been made inactive. "
-        "Check the fields with accounts, customers, items, vendors or employees. "
-        f"({entity} {obj_id} in {field})",
-        element=field,
-    )
+def not_found(entity, obj_id, field=None):
+    """Fault 610: `obj_id` is unknown (or, given the `field` that names it, inactive)."""
+    detail = _INACTIVE_DETAIL if field is None else f"{_INACTIVE_DETAIL} ({entity} {obj_id} in {field})"
+    return Fault("610", "Object Not Found", detail, element=field or entity)
 
 
 def required(field, extra=""):

@@ -220,9 +220,9 @@ def test_access_token_ttl_is_configurable():
         emu.stop()
 
 
-def test_retired_minor_version_is_refused(api):
-    err = api.fault(api.get("/account/1", minorversion=65))
-    assert "minor version" in err["Detail"].lower()
+def test_retired_minor_version_is_served_as_75(api):
+    # Intuit, 2025-01-21: a minorversion below 75 "will be ignored" and the reply is minor version 75
+    assert api.get("/account/1", minorversion=65).json()["Account"]["Id"] == "1"
     assert api.get("/account/1", minorversion=75).status_code == 200
     r = requests.get(api.base + "/account/1", headers=api.headers(), timeout=10)  # absent = 75
     assert r.status_code == 200
@@ -329,7 +329,7 @@ def test_create_computes_server_fields(api):
     assert acc["Classification"] == "Asset" and acc["CurrentBalance"] == 0
     assert acc["MetaData"]["CreateTime"][-6] in "+-"
     term = api.create("Term", {"Name": "Due 10th", "DayOfMonthDue": 10})
-    assert term["Type"] == "DATE_DRIVEN"
+    assert term["Type"] == "DateDriven"
     cls = api.create("Class", {"Name": "Solar", "ParentRef": {"value": "1"}})
     assert cls["SubClass"] is True and cls["FullyQualifiedName"].endswith(":Solar")
 
@@ -653,7 +653,7 @@ def test_demo_seed_is_a_believable_small_company(emu):
     with_num = [a for a in accounts if a.get("AcctNum")]
     assert 0 < len(with_num) < len(accounts)
     terms = {t["Name"]: t for t in emu.store.all(realm, "Term")}
-    assert terms["Due 15th of next month"]["Type"] == "DATE_DRIVEN"
+    assert terms["Due 15th of next month"]["Type"] == "DateDriven"
     assert terms["2% 10 Net 30"]["DiscountPercent"] == 2
     assert {"Cash", "Check", "Visa", "MasterCard", "American Express"} <= {
         p["Name"] for p in emu.store.all(realm, "PaymentMethod")
