@@ -140,6 +140,8 @@ def test_tax_code_with_two_rates_in_tax_order():
 
 def test_term_type_in_either_spelling():
     for spelling in ('DATE_DRIVEN', 'DateDriven'):
-        v = mappers.map_term({'Id': '8', 'Name': '10th', 'Type': spelling, 'DayOfMonthDue': 10, 'DueDays': None})
+        v = mappers.map_term({'Id': '8', 'Name': '10th', 'Type': spelling, 'DayOfMonthDue': 10,
+                              'DueDays': None})
         assert v['term_type'] == 'date_driven', spelling
-    assert mappers.map_term({'Id': '9', 'Name': 'Net 5', 'Type': 'STANDARD', 'DueDays': 5})['term_type'] == 'standard'
+    standard = mappers.map_term({'Id': '9', 'Name': 'Net 5', 'Type': 'STANDARD', 'DueDays': 5})
+    assert standard['term_type'] == 'standard'

@@ -1,50 +1,20 @@
 """Tier 2: the QuickBooks lists come into a real Odoo 18 from the emulator's demo company."""
 
-import unittest
 from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..qbo import auth as qbo_auth
-
-try:
-    from .common import QBOEmulatorCase
-except ImportError:  # Connect's test base not merged yet: the same thing, minimal
-    QBOEmulatorCase = None
-
-try:
-    from qbo_emulator import Emulator
-except ImportError:  # pragma: no cover
-    Emulator = None
+from .common import QBOEmulatorCase
 
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
                'qbo.tax.rate', 'qbo.tax.code')
 ENTITIES = {'qbo.account': 'Account', 'qbo.term': 'Term', 'qbo.class': 'Class',
             'qbo.location': 'Department', 'qbo.payment.method': 'PaymentMethod',
             'qbo.tax.rate': 'TaxRate', 'qbo.tax.code': 'TaxCode'}
-
-if QBOEmulatorCase is None:
-    class QBOEmulatorCase(TransactionCase):
-        @classmethod
-        def setUpClass(cls):
-            super().setUpClass()
-            if Emulator is None:
-                raise unittest.SkipTest('qbo_emulator cannot be imported '
-                                        '(scripts/test-odoo puts it on PYTHONPATH)')
-            cls.emulator = Emulator(seed='demo', client_id='a', client_secret='b', rate_limits=False).start()
-            cls.addClassCleanup(cls.emulator.stop)
-            cls.registry.enter_test_mode(cls.cr)
-            cls.addClassCleanup(cls.registry.leave_test_mode)
-            connection = cls.env['qbo.connection'].sudo().create({
-                'company_id': cls.env.company.id, 'environment': 'custom',
-                'base_url': cls.emulator.base_url, 'client_id': 'a', 'client_secret': 'b'})
-            connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(cls.emulator.issue_tokens()))
-            connection.write({'realm_id': cls.emulator.realm_id, 'state': 'connected'})
-            cls.connection = connection
 
 
 class ListsCase(QBOEmulatorCase):
