@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 import psycopg2
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import QBOEmulatorCase
@@ -342,6 +342,22 @@ class TestListsImport(ListsCase):
         rent = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('qbo_id', '=', rent_id)])
         self.assertEqual(rent.match_state, 'matched')
+
+    def test_screens_show_the_lists(self):
+        self.sync('initial')
+        form = Form(self.connection)
+        self.assertEqual(len(form.qbo_account_ids), 68)
+        self.assertEqual(len(form.qbo_tax_code_ids), 6)
+        self.assertEqual(form.lists_to_review_count, 1)
+        fuel = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                               ('full_name', '=', 'Automobile:Fuel')])
+        account_form = Form(fuel.account_id)
+        self.assertEqual(len(account_form.qbo_account_ids), 1, 'the account shows its QuickBooks twin')
+        mapping_form = Form(fuel)
+        self.assertEqual(mapping_form.match_state, 'created')
+        # The review list opens on what waits for the user.
+        action = self.connection.action_open_lists_to_review()
+        self.assertEqual(action['res_model'], 'qbo.account')
 
     def test_progress_is_shown_and_the_user_is_told(self):
         self.connection._start_initial_import()
