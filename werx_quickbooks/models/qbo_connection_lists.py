@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from markupsafe import Markup, escape
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..qbo import const
 from ..qbo.errors import CDCWindowExceeded
@@ -131,12 +131,12 @@ class QBOConnection(models.Model):
                 t=stat.done, c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed)))
             for stat in run.stat_ids)
         review = self.lists_to_review_count
-        body = Markup('<p>%s</p><ul>%s</ul>') % (_('The QuickBooks lists were imported.'), lines)
+        body = Markup('<p>%s</p><ul>%s</ul>') % (self.env._('The QuickBooks lists were imported.'), lines)
         if review:
-            body += Markup('<p>%s</p>') % _('%s records need you to link them or create them in Odoo '
-                                            '(Accounts and Lists tabs).', review)
+            body += Markup('<p>%s</p>') % self.env._(
+                '%s records need you to link them or create them in Odoo (Accounts and Lists tabs).', review)
         self.message_post(body=body, partner_ids=self._qbo_admin_partners().ids,
-                          subject=_('QuickBooks import finished'))
+                          subject=self.env._('QuickBooks import finished'))
 
     def _qbo_archive_mappings(self):
         """Archive the list mappings (never the Odoo records) and forget the cursor."""
@@ -163,4 +163,4 @@ class QBOConnection(models.Model):
 
     def action_open_lists_to_review(self):
         """Open the accounts waiting for the user (the other lists are on the Lists tab)."""
-        return self._qbo_open_list('qbo.account', _('Accounts to review'))
+        return self._qbo_open_list('qbo.account', self.env._('Accounts to review'))

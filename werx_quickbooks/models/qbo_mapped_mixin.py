@@ -8,7 +8,7 @@ differs: its QBO entity, its Odoo model and field, and the hooks at the end of t
 
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..qbo import const, matcher
@@ -41,7 +41,7 @@ class QBOMappedMixin(models.AbstractModel):
     _qbo_sync_sequence = 100      # import order (lower first)
     _qbo_in_cdc = True            # False for TaxCode / TaxRate: polled with a query
 
-    connection_id = fields.Many2one('qbo.connection', string='Connection', required=True, index=True,
+    connection_id = fields.Many2one('qbo.connection', required=True, index=True,
                                     ondelete='cascade', readonly=True)
     company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
     # QBO Ids are per company: a connection switched to another QuickBooks company keeps the old
@@ -72,9 +72,10 @@ class QBOMappedMixin(models.AbstractModel):
         """Link the mapping to the Odoo record the user picked."""
         for mapping in self:
             if not mapping[self._qbo_odoo_field]:
-                raise UserError(_('Pick the Odoo record to link "%s" to first.', mapping.display_name))
-            mapping.write({'match_state': 'matched', 'match_note': _('Linked by %s', self.env.user.name),
-                           'last_error': False})
+                raise UserError(self.env._('Pick the Odoo record to link "%s" to first.',
+                                           mapping.display_name))
+            mapping.write({'match_state': 'matched', 'last_error': False,
+                           'match_note': self.env._('Linked by %s', self.env.user.name)})
         return True
 
     def action_open_link(self):
@@ -82,7 +83,7 @@ class QBOMappedMixin(models.AbstractModel):
         self.ensure_one()
         return {
             'type': 'ir.actions.act_window',
-            'name': _('Link to…'),
+            'name': self.env._('Link to…'),
             'res_model': self._name,
             'res_id': self.id,
             'view_mode': 'form',
@@ -251,10 +252,10 @@ class QBOMappedMixin(models.AbstractModel):
                         last_synced_at=fields.Datetime.now())
             if qbo_id in created:
                 vals.update({self._qbo_odoo_field: created[qbo_id], 'match_state': 'created',
-                             'match_note': _('Created from QuickBooks')})
+                             'match_note': self.env._('Created from QuickBooks')})
                 counts['created'] += 1
             elif qbo_id in create_errors:
-                vals.update(match_state='error', match_note=_('Could not be created in Odoo'),
+                vals.update(match_state='error', match_note=self.env._('Could not be created in Odoo'),
                             last_error=create_errors[qbo_id])
             elif decision.action == matcher.MATCH:
                 vals.update({self._qbo_odoo_field: decision.local, 'match_state': 'matched',

@@ -17,7 +17,7 @@ class QBOPaymentMethod(models.Model):
 
     payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo payment method',
                                              index=True, ondelete='set null')
-    journal_id = fields.Many2one('account.journal', string='Journal', index=True, ondelete='set null',
+    journal_id = fields.Many2one('account.journal', index=True, ondelete='set null',
                                  domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
                                  help='Journal that receives the payments of this method; change it here to '
                                       'move the payment method to another journal.')

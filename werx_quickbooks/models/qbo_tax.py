@@ -48,9 +48,10 @@ class QBOTaxRate(models.Model):
 
     @api.model
     def _qbo_prepare(self, state):
-        super()._qbo_prepare(state)
+        res = super()._qbo_prepare(state)
         codes = [mappers.map_tax_code(obj) for obj in self._qbo_tax_code_objects(state)]
         state['rate_uses'] = mappers.tax_rate_uses(codes)
+        return res
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -137,10 +138,11 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_prepare(self, state):
-        super()._qbo_prepare(state)
+        res = super()._qbo_prepare(state)
         rates = self.env['qbo.tax.rate'].with_context(active_test=False).search_fetch(
             self.env['qbo.tax.rate']._qbo_domain(state['connection']), ['qbo_id', 'tax_id', 'name'])
         state['rates'] = {r.qbo_id: r for r in rates}
+        return res
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -235,9 +237,10 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_update(self, mapping, values, state):
-        super()._qbo_update(mapping, values, state)
+        res = super()._qbo_update(mapping, values, state)
         if mapping.match_state == 'matched' and len(values['sale_rate_ids']) < 2:
             # A one-rate code is its rate's tax: it follows a change of rate.
             decision = self._qbo_direct_link(values, state)
             if decision.action == matcher.MATCH and decision.local != mapping.tax_id.id:
                 mapping.write({'tax_id': decision.local})
+        return res

@@ -1,5 +1,6 @@
 """Tier 2: the QuickBooks lists come into a real Odoo 18 from the emulator's demo company."""
 
+import contextlib
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -272,14 +273,12 @@ class TestListsImport(ListsCase):
                               for qbo_id, (odoo_id, state, active) in rows.items()}
             return out
 
-        try:
-            with self.env.cr.savepoint():
-                self.sync('initial')
-                clean = described(self.snapshot())
-                clean_counts = self.odoo_counts()
-                raise _Rollback()
-        except _Rollback:
-            pass
+        clean = clean_counts = None
+        with contextlib.suppress(_Rollback), self.env.cr.savepoint():
+            self.sync('initial')
+            clean = described(self.snapshot())
+            clean_counts = self.odoo_counts()
+            raise _Rollback()
         self.env.invalidate_all()
         self.assertFalse(self.mappings('qbo.account'))
 
