@@ -172,6 +172,9 @@ class TestListsImport(ListsCase):
         insurance = self.env['account.account'].create(
             {'code': '6300', 'name': 'Insurance costs', 'account_type': 'expense',
              'company_ids': company.ids})
+        taken = self.env['account.account'].create(
+            {'code': '1020', 'name': 'Consulting income', 'account_type': 'income',
+             'company_ids': company.ids})
         state_tax = self.env['account.tax'].create(
             {'name': 'CA state tax', 'amount': 7.25, 'amount_type': 'percent', 'type_tax_use': 'sale'})
         net60 = self.env['account.payment.term'].create({'name': 'Sixty days', 'line_ids': [
@@ -183,6 +186,10 @@ class TestListsImport(ListsCase):
             return self.env[model].search([('connection_id', '=', self.connection.id), ('name', '=', name)])
         self.assertEqual(mapping('qbo.account', 'Insurance').account_id, insurance, 'same number')
         self.assertEqual(mapping('qbo.account', 'Rent').account_id.code, '612000', 'same name, same type')
+        savings = mapping('qbo.account', 'Savings')
+        self.assertEqual((savings.match_state, savings.account_id), ('conflict', taken.browse()),
+                         'number 1020 is an income account in Odoo: not the QuickBooks bank account')
+        self.assertIn('1020', savings.match_note)
         self.assertEqual(mapping('qbo.tax.rate', 'California State').tax_id, state_tax, 'same rate and use')
         self.assertEqual(mapping('qbo.term', 'Net 60').payment_term_id, net60, 'same due rule')
         self.assertEqual(mapping('qbo.term', 'Net 30').payment_term_id.name, '30 Days')
