@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 import psycopg2
 from odoo import fields
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import QBOEmulatorCase
@@ -418,3 +418,29 @@ class TestListsIncremental(ListsCase):
         self.assertFalse(residential_map.analytic_account_id.active, 'archived, not deleted')
         self.assertTrue(residential_map.analytic_account_id.exists())
         self.assertTrue(mapping('qbo.tax.rate', state_rate['Id']).tax_id.active)
+
+
+@tagged('post_install', '-at_install')
+class TestListsTwoCompanies(ListsCase):
+    """Two Odoo companies, each linked to its own QuickBooks company: lists never mix."""
+
+    def test_each_company_gets_and_sees_only_its_own_lists(self):
+        other = self.env['res.company'].create({'name': 'Second Company',
+                                                'country_id': self.env.ref('base.us').id})
+        self.env['account.chart.template'].try_loading('generic_coa', company=other, install_demo=False)
+        realm = self.emulator.add_company(seed='empty', name='Second QuickBooks Co')
+        second = self._make_connection(company=other, realm_id=realm)
+        self.sync('initial')
+        run = second.with_company(other)._sync('initial')
+        self.assertEqual(run.state, 'done', run.summary)
+
+        theirs = self.env['qbo.account'].search([('connection_id', '=', second.id)])
+        self.assertEqual(len(theirs), len(self.emulator.store.all(realm, 'Account')))
+        self.assertTrue(all(acc.company_ids == other for acc in theirs.account_id))
+        self.assertEqual(theirs.company_id, other)
+
+        user = new_test_user(self.env, 'lists_user', groups='werx_quickbooks.group_qbo_user',
+                             company_id=self.env.company.id, company_ids=[self.env.company.id])
+        visible = self.env['qbo.account'].with_user(user).search([])
+        self.assertTrue(visible)
+        self.assertFalse(visible & theirs, "a user of the first company never sees the second's lists")
