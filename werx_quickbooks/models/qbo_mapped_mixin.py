@@ -299,7 +299,6 @@ class QBOMappedMixin(models.AbstractModel):
             else:
                 errors[values['qbo_id']] = str(error)
                 self._qbo_fail(state, values['qbo_id'], values['name'], error)
-        self._qbo_after_create(created, state)
         return created, errors
 
     @api.model
@@ -455,10 +454,6 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_odoo_create_values(self, values, state):
         """Return the values of the Odoo record to create for a QBO record."""
         raise NotImplementedError
-
-    @api.model
-    def _qbo_after_create(self, created, state):
-        """Called with {qbo_id: odoo id} after a batch of Odoo records was created."""
 
     @api.model
     def _qbo_odoo_update_values(self, mapping, values, state):

@@ -444,3 +444,21 @@ class TestListsTwoCompanies(ListsCase):
         visible = self.env['qbo.account'].with_user(user).search([])
         self.assertTrue(visible)
         self.assertFalse(visible & theirs, "a user of the first company never sees the second's lists")
+
+    def test_switching_quickbooks_company_archives_the_old_lists_and_imports_the_new(self):
+        self.sync('initial')
+        old = self.mappings('qbo.account')
+        old_accounts = old.account_id
+        realm = self.emulator.add_company(seed='empty', name='Replacement QuickBooks Co')
+        self.connection._qbo_archive_mappings()
+        self.assertFalse(self.connection.lists_cursor, 'the next run is a full import')
+        self._make_connection(realm_id=realm)
+        run = self.sync('initial')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertFalse(any(old.mapped('active')), 'the old links are archived, not deleted')
+        self.assertEqual(old_accounts.exists(), old_accounts, 'no Odoo account was deleted')
+        new = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                              ('realm_id', '=', realm)])
+        # QBO Ids restart in every company: the same Ids live side by side under their realm.
+        self.assertEqual(len(new), len(self.emulator.store.all(realm, 'Account')))
+        self.assertTrue(set(new.mapped('qbo_id')) & set(old.mapped('qbo_id')))
