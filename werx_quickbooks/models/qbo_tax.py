@@ -211,6 +211,12 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
+        rate_ids = values['sale_rate_ids']
+        rates = state['rates']
+        if len(rate_ids) < 2 or any(r not in rates or not rates[r].tax_id for r in rate_ids):
+            raise ValueError(self.env._(
+                'The QuickBooks tax code "%s" has no set of linked rates to build an Odoo tax from; '
+                'link it to the Odoo tax to use instead.', values['name']))
         self._qbo_candidates(state)
         name = values['name']
         if name in state['tax_names']:

@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 import psycopg2
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -242,6 +243,11 @@ class TestListsImport(ListsCase):
         self.assertEqual(travel.match_state, 'created')
         self.assertEqual((travel.account_id.name, travel.account_id.code), ('Travel', 'QB%s' % travel.qbo_id))
         self.assertEqual(self.connection.lists_to_review_count, 1)
+        # QBO's automated-tax code has no rates to build an Odoo tax from: the user is told to link it.
+        tax = self.env['qbo.tax.code'].search([('connection_id', '=', self.connection.id),
+                                               ('name', '=', 'TAX')])
+        with self.assertRaisesRegex(UserError, 'link it to the Odoo tax'):
+            tax.action_create_in_odoo()
 
     def test_second_run_creates_nothing(self):
         self.sync('initial')
