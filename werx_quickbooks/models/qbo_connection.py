@@ -253,7 +253,11 @@ class QBOConnection(models.Model):
         """Run a sync now and tell the user how it went."""
         self.ensure_one()
         self._qbo_check_admin()
-        run = self._sync('manual')
+        if self.initial_import_state in ('pending', 'failed'):
+            # The import has not run (or failed): the button runs it rather than a plain sync.
+            run = self._sync_initial_import()
+        else:
+            run = self._sync('manual')
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
@@ -721,16 +725,26 @@ class QBOConnection(models.Model):
         """Run the initial import of every connection waiting for it."""
         waiting = self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')])
         for connection in waiting:
-            connection.initial_import_state = 'running'
-            connection._qbo_commit()
             try:
-                run = connection._sync('initial')
+                connection._sync_initial_import()
             except UserError as exc:
                 # Another run holds the connection: try again in a few minutes.
                 _logger.info('QuickBooks: initial import of connection %s postponed: %s', connection.id, exc)
-                connection.initial_import_state = 'pending'
                 self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')._trigger(
                     fields.Datetime.now() + datetime.timedelta(minutes=5))
-            else:
-                connection.initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
-            connection._qbo_commit()
+
+    def _sync_initial_import(self):
+        """Run the initial import (a sync with trigger 'initial') and record how it ended."""
+        self.ensure_one()
+        previous = self.initial_import_state
+        self.sudo().initial_import_state = 'running'
+        self._qbo_commit()
+        try:
+            run = self._sync('initial')
+        except UserError:
+            self.sudo().initial_import_state = previous
+            self._qbo_commit()
+            raise
+        self.sudo().initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
+        self._qbo_commit()
+        return run
