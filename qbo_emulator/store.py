@@ -999,25 +999,25 @@ class Store:
             if receivable is not None:
                 totals[receivable["Id"]] -= pay.get("UnappliedAmt", 0)
             customer_balance[pay["CustomerRef"]["value"]] -= pay.get("UnappliedAmt", 0)
-        with_subs = defaultdict(float)
         for acc_id, acc in accounts.items():
             acc["CurrentBalance"] = money(totals.get(acc_id, 0))
-            node = acc
-            while node is not None:
-                with_subs[node["Id"]] += acc["CurrentBalance"]
-                node = accounts.get((node.get("ParentRef") or {}).get("value"))
-        for acc_id, acc in accounts.items():
-            acc["CurrentBalanceWithSubAccounts"] = money(with_subs[acc_id])
+        _roll_up(accounts, "CurrentBalance", "CurrentBalanceWithSubAccounts")
         customers = co.objects["Customer"]
-        with_jobs = defaultdict(float)
         for cust_id, cust in customers.items():
             cust["Balance"] = money(customer_balance.get(cust_id, 0))
-            node = cust
-            while node is not None:
-                with_jobs[node["Id"]] += cust["Balance"]
-                node = customers.get((node.get("ParentRef") or {}).get("value"))
-        for cust_id, cust in customers.items():
-            cust["BalanceWithJobs"] = money(with_jobs[cust_id])
+        _roll_up(customers, "Balance", "BalanceWithJobs")
+
+
+def _roll_up(objects, own, total):
+    """Set each object's `total` to its `own` amount plus that of everything below it (by ParentRef)."""
+    sums = defaultdict(float)
+    for obj in objects.values():
+        node = obj
+        while node is not None:
+            sums[node["Id"]] += obj[own]
+            node = objects.get((node.get("ParentRef") or {}).get("value"))
+    for obj_id, obj in objects.items():
+        obj[total] = money(sums[obj_id])
 
 
 def due_date(txn_date, term):

@@ -1,30 +1,15 @@
 """The QBO emulator behaves like QuickBooks Online where the sync depends on it (see qbo-reference.md)."""
 
-import base64
-import hashlib
-import hmac
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from qbo_emulator import Emulator
+# the same client, redirect and 401 body the black-box conformance suite spells out
+from test_emulator_conformance import AUTH_401 as AUTH_FAULT
+from test_emulator_conformance import CLIENT_ID, CLIENT_SECRET, REDIRECT, SCOPE
 
-CLIENT_ID = "emu-client"
-CLIENT_SECRET = "emu-secret"
-REDIRECT = "http://127.0.0.1:9/callback"
-SCOPE = "com.intuit.quickbooks.accounting"
-AUTH_FAULT = {
-    "fault": {
-        "error": [
-            {"message": "message=AuthenticationFailed; errorCode=003200; statusCode=401", "code": "3200"}
-        ],
-        "type": "AUTHENTICATION",
-    }
-}
+from qbo_emulator import Emulator
 
 
 class Api:
@@ -589,53 +574,6 @@ def test_request_log_and_counters(emu, api):
     api.create("Class", {"Name": "Counted"})
     assert emu.counters["GET query"] == 1 and emu.counters["POST class"] == 1
     assert emu.request_log[0]["entity"] == "Term" and emu.request_log[1]["status"] == 200
-
-
-# === WEBHOOKS === #
-
-
-class _Sink(BaseHTTPRequestHandler):
-    received = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.mark.parametrize("fmt", ["classic", "cloudevents"])
-def test_webhook_is_signed_with_the_verifier_token(emu, api, fmt):
-    _Sink.received = []
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        emu.set_webhook(f"http://127.0.0.1:{sink.server_address[1]}/hook", fmt, verifier_token="verif-123")
-        cust = api.create("Customer", {"DisplayName": "Hooked Inc"})
-        assert emu.flush_webhooks(5)
-        headers, body = _Sink.received[0]
-        expected = base64.b64encode(hmac.new(b"verif-123", body, hashlib.sha256).digest()).decode()
-        sig = {k.lower(): v for k, v in headers.items()}["intuit-signature"]
-        assert hmac.compare_digest(sig, expected)
-        payload = json.loads(body)
-        if fmt == "classic":
-            note = payload["eventNotifications"][0]
-            assert note["realmId"] == emu.realm_id
-            assert {"name": "Customer", "id": cust["Id"], "operation": "Create"}.items() <= note[
-                "dataChangeEvent"
-            ]["entities"][0].items()
-        else:
-            assert payload[0]["type"] == "qbo.customer.created.v1"
-            assert (
-                payload[0]["intuitentityid"] == cust["Id"] and payload[0]["intuitaccountid"] == emu.realm_id
-            )
-    finally:
-        sink.shutdown()
-        sink.server_close()
 
 
 # === SEEDS === #
