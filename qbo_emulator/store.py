@@ -221,31 +221,29 @@ class Store:
     def update(self, realm_id, entity, obj_id, changes):
         """Sparse-merge `changes` as if someone edited the object in QBO's UI."""
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             data = dict(changes, Id=str(obj_id), SyncToken=cur["SyncToken"])
             return copy.deepcopy(self._update(co, entity, data, sparse=True))
 
     def delete(self, realm_id, entity, obj_id):
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             return self._delete(co, entity, {"Id": cur["Id"], "SyncToken": cur["SyncToken"]})
 
     # === API OPERATIONS (raise Fault) === #
 
     def read(self, realm_id, entity, obj_id):
         with self.lock:
-            obj = self.company(realm_id).objects[entity].get(str(obj_id))
-            if obj is None:
-                raise not_found(entity, obj_id)
-            return copy.deepcopy(obj)
+            return copy.deepcopy(self._stored(realm_id, entity, obj_id)[2])
+
+    def _stored(self, realm_id, entity, obj_id):
+        """(company, canonical entity, the stored object) or fault 610; the caller holds the lock."""
+        co = self.company(realm_id)
+        entity = canon_entity(entity)
+        obj = co.objects[entity].get(str(obj_id))
+        if obj is None:
+            raise not_found(entity, obj_id)
+        return co, entity, obj
 
     def write(self, realm_id, entity, data, operation=None):
         """POST /{entity}: create, update (Id present), delete or void; returns the reply object."""

@@ -1,13 +1,12 @@
 """The QBO emulator behaves like QuickBooks Online where the sync depends on it (see qbo-reference.md)."""
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 import requests
 
 # the same client, redirect and 401 body the black-box conformance suite spells out
 from test_emulator_conformance import AUTH_401 as AUTH_FAULT
 from test_emulator_conformance import CLIENT_ID, CLIENT_SECRET, REDIRECT, SCOPE
+from test_emulator_conformance import authorize as consent
 
 from qbo_emulator import Emulator
 
@@ -64,26 +63,6 @@ def api(emu):
     return Api(emu)
 
 
-def authorize(emu, **extra):
-    params = {
-        "client_id": CLIENT_ID,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "st-1",
-        **extra,
-    }
-    r = requests.get(emu.base_url + "/oauth2/authorize", params=params, allow_redirects=False, timeout=10)
-    return r
-
-
-def callback_params(r):
-    assert r.status_code == 302, r.text
-    location = r.headers["Location"]
-    assert location.startswith(REDIRECT + "?")
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
 def token_call(emu, data, auth=(CLIENT_ID, CLIENT_SECRET)):
     return requests.post(emu.base_url + "/oauth2/v1/tokens/bearer", data=data, auth=auth, timeout=10)
 
@@ -92,8 +71,8 @@ def token_call(emu, data, auth=(CLIENT_ID, CLIENT_SECRET)):
 
 
 def test_code_flow_gives_intuit_shaped_tokens_and_code_is_single_use(emu):
-    cb = callback_params(authorize(emu))
-    assert cb["state"] == "st-1" and cb["realmId"] == emu.realm_id and cb["code"]
+    cb = consent(emu.base_url)
+    assert cb["state"] == "st-42" and cb["realmId"] == emu.realm_id and cb["code"]
     r = token_call(emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT})
     assert r.status_code == 200, r.text
     tok = r.json()
@@ -107,12 +86,12 @@ def test_code_flow_gives_intuit_shaped_tokens_and_code_is_single_use(emu):
 
 
 def test_code_is_bound_to_redirect_uri_and_expires_after_ten_minutes(emu):
-    cb = callback_params(authorize(emu))
+    cb = consent(emu.base_url)
     r = token_call(
         emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT + "x"}
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
-    cb = callback_params(authorize(emu))
+    cb = consent(emu.base_url)
     emu.clock.advance(601)
     r = token_call(emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
@@ -159,17 +138,19 @@ def test_revoke_kills_the_whole_token_family(emu):
 
 def test_denied_consent_and_unknown_client(emu):
     emu.deny_consent = True
-    cb = callback_params(authorize(emu))
-    assert cb == {"error": "access_denied", "state": "st-1"}
+    cb = consent(emu.base_url)
+    assert cb == {"error": "access_denied", "state": "st-42"}
     emu.deny_consent = False
-    assert callback_params(authorize(emu, simulate="deny"))["error"] == "access_denied"
-    assert authorize(emu, client_id="someone-else").status_code == 400
+    assert consent(emu.base_url, simulate="deny")["error"] == "access_denied"
+    params = {"client_id": "someone-else", "redirect_uri": REDIRECT, "response_type": "code", "scope": SCOPE}
+    r = requests.get(emu.base_url + "/oauth2/authorize", params=params, allow_redirects=False, timeout=10)
+    assert r.status_code == 400
 
 
 def test_consent_picks_the_chosen_company(emu):
     second = emu.add_company(seed="empty", name="Second Co")
     emu.consent_realm = second
-    assert callback_params(authorize(emu))["realmId"] == second
+    assert consent(emu.base_url)["realmId"] == second
 
 
 # === AUTH ON THE API === #
