@@ -10,9 +10,9 @@ from collections import defaultdict, deque
 from datetime import date, timedelta
 
 from .util import (
-    Fault,
     business,
     duplicate,
+    fault,
     invalid,
     invalid_ref,
     iso,
@@ -435,12 +435,11 @@ class Store:
             holder = co.names.get(key)
             if holder is not None and holder != own:
                 if key[0] == "AcctNum":
-                    raise Fault(
+                    raise fault(
                         "6240",
-                        "Duplicate Name Exists Error",
                         "The account number supplied already exists. : Another account is already using this "
                         "number. Please use a different number.",
-                        element="AcctNum",
+                        "AcctNum",
                     )
                 raise duplicate(key[0] if key[0] == "party" else entity, key[1], holder[1])
 
@@ -520,12 +519,7 @@ class Store:
         if not value:
             raise required(field)
         if len(value) > 100:
-            raise Fault(
-                "2050",
-                "String length is either shorter or longer than supported by specification",
-                f"{field} is longer than 100 characters",
-                element=field,
-            )
+            raise fault("2050", f"{field} is longer than 100 characters", field)
         obj[field] = value
         return value
 
