@@ -7,7 +7,8 @@ from .store import LIST_ENTITIES, canon_entity, id_sort_key
 from .util import parse_time, parser_error
 
 DEFAULT_PAGE = 100
-MAX_PAGE = 1000
+MAX_PAGE = 1000  # a larger MAXRESULTS is served as 1000, as QBO does
+MAX_DIGITS = 30  # longer numbers are refused: no field holds them, and int() of thousands of digits fails
 
 _TOKEN_RE = re.compile(
     r"\s*(?:"
@@ -66,6 +67,8 @@ def tokenize(text):
         if kind == "str":
             value = raw[1:-1].replace("\\'", "'").replace("''", "'").replace("\\\\", "\\")
         elif kind == "num":
+            if len(raw) > MAX_DIGITS:
+                raise parser_error(f"The number at line 1, column {m.start(kind) + 1} has too many digits.")
             value = float(raw) if "." in raw else int(raw)
         else:
             value = raw
@@ -166,7 +169,10 @@ class _Parser:
                 q.order.append(self.order_item())
         while self.peek()[0] is not None:
             if self.keyword("startposition", required=False):
-                q.start = max(self.integer(), 1)
+                n = self.integer()
+                if n < 0:
+                    raise parser_error(f"STARTPOSITION must be 1 or more, not {n}.")
+                q.start = max(n, 1)  # 0 reads as the first row
             elif self.keyword("maxresults", required=False):
                 n = self.integer()
                 if n < 1:
@@ -235,8 +241,11 @@ def field_value(obj, path):
             return None
         if cur is None:
             return None
-    if isinstance(cur, dict) and "value" in cur:
-        return cur["value"]
+    if isinstance(cur, dict):
+        # references filter by their id; e-mail, phone and web address objects by their text
+        for key in ("value", "Address", "FreeFormNumber", "URI"):
+            if key in cur:
+                return cur[key]
     return cur
 
 

@@ -184,6 +184,10 @@ VENDORS = [
 ]
 
 
+RETIRED_CUSTOMERS = (4, 17)  # positions in CUSTOMERS made inactive
+RETIRED_VENDORS = (11, 22)
+
+
 def _slug(text):
     return "".join(c for c in text.lower() if c.isalnum())[:20] or "info"
 
@@ -198,7 +202,7 @@ def _addr(street, city, state="CA", postal="94303"):
     }
 
 
-def company_info(name, realm_id, demo):
+def company_info(name, demo):
     addr = _addr("123 Sierra Way", "San Pablo", "CA", "87999")
     return {
         "CompanyName": name,
@@ -275,19 +279,14 @@ class _Seeder:
 
     def accounts(self, rows):
         for name, atype, sub, num, parent, balance, active in rows:
-            data = {"Name": name, "AccountType": atype, "AccountSubType": sub, "Active": True}
+            data = {"Name": name, "AccountType": atype, "AccountSubType": sub, "Active": active}
             if num:
                 data["AcctNum"] = num
             if parent:
                 data["ParentRef"] = self.ref("Account", parent)
             if balance:
                 data["OpeningBalance"] = balance
-            obj = self.add("Account", data)
-            if not active:
-                self.deactivate("Account", obj)
-
-    def deactivate(self, entity, obj):
-        obj["Active"] = False
+            self.add("Account", data)
 
 
 def seed_company(store, realm_id, name, seed="demo", scale=1):
@@ -296,19 +295,21 @@ def seed_company(store, realm_id, name, seed="demo", scale=1):
         saved = store.fixed_time
         base = store.clock.time() - SEED_AGE_DAYS * 86400
         store.fixed_time = base
+        store.defer_balances = True
         try:
             s = _Seeder(store, realm_id)
             demo = seed == "demo"
             _seed_defaults(s, name, demo)
             if demo:
                 _seed_demo(s, max(int(scale or 1), 1))
-            store._recompute_balances(s.co)
         finally:
             store.fixed_time = saved
+            store.defer_balances = False
+        store._recompute_balances(s.co)
 
 
 def _seed_defaults(s, name, demo):
-    s.add("CompanyInfo", company_info(name, s.realm, demo), "CompanyInfo")
+    s.add("CompanyInfo", company_info(name, demo), "CompanyInfo")
     s.add("Preferences", preferences(demo), "Preferences")
     s.accounts(DEFAULT_ACCOUNTS)
     s.add(
@@ -353,11 +354,11 @@ def _seed_demo(s, scale):
     for i in range(2, scale + 1):
         _scaled_accounts(s, i)
     for term in DEMO_TERMS:
-        obj = s.add("Term", {k: v for k, v in term.items() if k != "Active"})
-        if term.get("Active") is False:
-            obj["Active"] = False
+        s.add("Term", dict(term))
     for pm_name in ("Discover", "Diners Club"):
-        s.co.objects["PaymentMethod"][s.ids[("PaymentMethod", pm_name)]]["Active"] = False
+        s.co.objects["PaymentMethod"][s.ids[("PaymentMethod", pm_name)]]["Active"] = (
+            False  # built-ins, retired
+        )
 
     # classes and locations: a parent, its child, and one retired
     for i in range(1, scale + 1):
@@ -366,16 +367,14 @@ def _seed_demo(s, scale):
         s.add("Class", {"Name": "Commercial" + sfx})
         s.add("Class", {"Name": "Retail" + sfx, "ParentRef": s.ref("Class", "Commercial" + sfx)})
         s.add("Class", {"Name": "Industrial" + sfx, "ParentRef": s.ref("Class", "Commercial" + sfx)})
-        gov = s.add("Class", {"Name": "Government" + sfx})
-        gov["Active"] = False
+        s.add("Class", {"Name": "Government" + sfx, "Active": False})
         s.add("Department", {"Name": "North Region" + sfx})
         s.add(
             "Department", {"Name": "Downtown" + sfx, "ParentRef": s.ref("Department", "North Region" + sfx)}
         )
         s.add("Department", {"Name": "South Region" + sfx})
         s.add("Department", {"Name": "Harbor" + sfx, "ParentRef": s.ref("Department", "South Region" + sfx)})
-        old = s.add("Department", {"Name": "Old Warehouse" + sfx})
-        old["Active"] = False
+        s.add("Department", {"Name": "Old Warehouse" + sfx, "Active": False})
 
     # sales tax
     s.add(
@@ -509,16 +508,16 @@ def _seed_demo(s, scale):
             if item_sku:
                 data["Sku"] = item_sku + sku
             s.add("Item", data)
-        legacy = s.add(
+        s.add(
             "Item",
             {
                 "Name": "Legacy Service Contract" + sfx,
                 "Type": "Service",
                 "UnitPrice": 59,
                 "IncomeAccountRef": income["Maintenance Contracts"],
+                "Active": False,
             },
         )
-        legacy["Active"] = False
 
     # customers and vendors
     term_cycle = ["Net 30", "Net 15", "Due on receipt", "2% 10 Net 30", "Due 15th of next month", "Net 60"]
@@ -534,6 +533,7 @@ def _seed_demo(s, scale):
                 "BillAddr": _addr(street, city),
                 "ShipAddr": _addr(street, city),
                 "SalesTermRef": s.ref("Term", term_cycle[n % len(term_cycle)]),
+                "Active": n not in RETIRED_CUSTOMERS,
             }
             if company:
                 data["CompanyName"] = company + sfx
@@ -549,8 +549,6 @@ def _seed_demo(s, scale):
                 "BillWithParent": True,
             },
         )
-        for n in (4, 17):  # a couple of retired customers
-            s.co.objects["Customer"][s.ids[("Customer", CUSTOMERS[n][0] + sfx)]]["Active"] = False
         for n, (display, company, given, family) in enumerate(VENDORS):
             data = {
                 "DisplayName": display + sfx,
@@ -559,24 +557,22 @@ def _seed_demo(s, scale):
                 "BillAddr": _addr(f"{100 + n * 7} Commerce Way", "San Francisco", "CA", "94107"),
                 "TermRef": s.ref("Term", "Net 30" if n % 2 else "Net 15"),
                 "APAccountRef": s.ref("Account", "Accounts Payable (A/P)"),
+                "Active": n not in RETIRED_VENDORS,
             }
             if company:
                 data["CompanyName"] = company + sfx
             if given:
                 data["GivenName"], data["FamilyName"] = given, family
             s.add("Vendor", data)
-        for n in (11, 22):
-            s.co.objects["Vendor"][s.ids[("Vendor", VENDORS[n][0] + sfx)]]["Active"] = False
-    if scale >= 1:
-        s.add(
-            "Employee",
-            {
-                "GivenName": "Emily",
-                "FamilyName": "Platt",
-                "PrimaryEmailAddr": {"Address": "emily@werx-demo.example"},
-            },
-        )
-        s.add("Employee", {"GivenName": "John", "FamilyName": "Johnson"})
+    s.add(
+        "Employee",
+        {
+            "GivenName": "Emily",
+            "FamilyName": "Platt",
+            "PrimaryEmailAddr": {"Address": "emily@werx-demo.example"},
+        },
+    )
+    s.add("Employee", {"GivenName": "John", "FamilyName": "Johnson"})
 
     _seed_transactions(s, scale)
 
@@ -667,7 +663,7 @@ def _seed_transactions(s, scale):
                 "TxnTaxCodeRef": s.ref("TaxCode", "Combined: State + City" if n % 2 else "California")
             }
         if n % 4 == 1:
-            data["DepartmentRef"] = s.ref("Department", "Downtown" if scale == 1 or n < 15 else "Downtown")
+            data["DepartmentRef"] = s.ref("Department", "Downtown")
         invoices.append(store._create(s.co, "Invoice", data))
         _tick(s, 60)
     # payments: several paid in full, a partial one, one with unapplied credit

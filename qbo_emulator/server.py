@@ -1,7 +1,6 @@
 """The HTTP side: OAuth endpoints, the v3 API, throttling, fault injection, and the Emulator facade."""
 
 import base64
-import binascii
 import json
 import logging
 import socket
@@ -17,13 +16,25 @@ from . import query as qlang
 from .oauth import SCOPE_ACCOUNTING, OAuthError, OAuthServer
 from .seed import seed_company
 from .store import NOT_IN_CDC, Store, canon_entity
-from .util import Clock, Fault, invalid, invalid_ref, iso_ms, parse_time, required, unsupported
+from .util import (
+    Clock,
+    Fault,
+    fault,
+    invalid,
+    invalid_ref,
+    iso_ms,
+    loads,
+    parse_time,
+    required,
+    system_failure,
+    unsupported,
+)
 from .webhooks import WebhookSender
 
 _logger = logging.getLogger(__name__)
 
-MIN_MINOR_VERSION = 75
-DEFAULT_MINOR_VERSION = 75
+MAX_BODY = 10 * 1024 * 1024  # bytes; a larger request is refused with 413 before it is read
+SOCKET_TIMEOUT = 30.0  # seconds a client may stall mid-request before its connection is dropped
 BATCH_LIMIT = 30
 CDC_LOOKBACK = 30 * 86400
 CDC_LIMIT = 1000
@@ -62,6 +73,12 @@ def _html(status, title, text):
     return Reply(status, body.encode(), "text/html;charset=UTF-8")
 
 
+def _bad_body(status, message, detail):
+    """A request whose body was not read: a Fault reply, without the `time` the clock would give."""
+    error = {"Message": message, "Detail": detail, "code": "2010", "element": ""}
+    return _json(status, {"Fault": {"Error": [error], "type": "ValidationFault"}})
+
+
 def throttle_xml(now):
     body = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -77,6 +94,8 @@ def throttle_xml(now):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "QBOEmulator/1.0"
+    # headers and body go out in separate writes; without this, Nagle plus delayed ACK costs 40 ms a call
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
         _logger.debug("%s - %s", self.address_string(), format % args)
@@ -93,12 +112,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._dispatch("DELETE")
 
+    def setup(self):
+        # a client that stops sending mid-request frees its thread after this many seconds
+        self.timeout = self.server.emu.socket_timeout
+        super().setup()
+
+    def _body(self):
+        """The request body, or an error Reply when it can't be read safely (the connection closes)."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return _bad_body(411, "Length Required", "Send the body with a Content-Length, not chunked.")
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            self.close_connection = True
+            return _bad_body(400, "Bad Content-Length", f"Content-Length {raw[:40]!r} is not a byte count.")
+        length = int(raw)
+        if length > MAX_BODY:
+            self.close_connection = True
+            detail = f"The body is {length} bytes; at most {MAX_BODY} are accepted."
+            return _bad_body(413, "Request Entity Too Large", detail)
+        return self.rfile.read(length) if length else b""
+
     def _dispatch(self, method):
         emu = self.server.emu
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._body()
+        if isinstance(body, Reply):
+            self._send(method, body)
+            return
         ctx = {
             "method": method,
             "path": url.path,
@@ -121,23 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = emu._route(ctx)
         except Exception:
             _logger.error("emulator failure on %s %s\n%s", method, self.path, traceback.format_exc())
-            reply = _json(
-                500,
-                {
-                    "Fault": {
-                        "Error": [
-                            {
-                                "Message": "An application error has occurred while processing your request",
-                                "Detail": "System Failure Error: emulator internal error",
-                                "code": "10000",
-                                "element": "",
-                            }
-                        ],
-                        "type": "SystemFault",
-                    },
-                    "time": iso_ms(emu.clock.time()),
-                },
-            )
+            reply = emu._fault(system_failure("emulator internal error"))
         emu._record(ctx, reply.status if injection != "drop" else 0)
         if injection == "drop":
             # the work is done (and a requestid reply stored); only the answer is lost
@@ -147,12 +173,17 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        self._send(method, reply)
+
+    def _send(self, method, reply):
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("intuit_tid", uuid.uuid4().hex)
         for k, v in reply.headers.items():
             self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(reply.body)
@@ -189,6 +220,7 @@ class Emulator:
         self.rate_limits = rate_limits
         self.port = int(port or 0)
         self.slow_seconds = 2.0
+        self.socket_timeout = SOCKET_TIMEOUT
         self.deny_consent = False
         self.consent_realm = None
         self.request_log = []
@@ -209,7 +241,13 @@ class Emulator:
         self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.emu = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="qbo-emulator", daemon=True)
+        # a short poll interval makes stop() quick, which keeps test suites fast
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="qbo-emulator",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -302,32 +340,17 @@ class Emulator:
             )
 
     def _injected(self, kind):
-        now = self.clock.time()
         if kind == "500":
-            return _json(
-                500,
-                {
-                    "Fault": {
-                        "Error": [
-                            {
-                                "Message": "An application error has occurred while processing your request",
-                                "Detail": "System Failure Error: An unexpected error occurred "
-                                "while accessing or saving your data. Please wait and try again.",
-                                "code": "10000",
-                                "element": "",
-                            }
-                        ],
-                        "type": "SystemFault",
-                    },
-                    "time": iso_ms(now),
-                },
+            detail = (
+                "An unexpected error occurred while accessing or saving your data. Please wait and try again."
             )
+            return self._fault(system_failure(detail))
         if kind == "503":
             return _html(503, "503 Service Unavailable", "The service is temporarily unavailable.")
         if kind == "401":
             return _json(401, AUTH_FAULT)
         if kind == "429":
-            return throttle_xml(now)
+            return throttle_xml(self.clock.time())
         return _html(200, "QuickBooks", "We're making improvements. Please come back later.")
 
     # === ROUTING === #
@@ -398,7 +421,7 @@ class Emulator:
         if auth.lower().startswith("basic "):
             try:
                 decoded = base64.b64decode(auth[6:].strip()).decode()
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
                 return None, None
             cid, _sep, secret = decoded.partition(":")
             return unquote_plus(cid), unquote_plus(secret)
@@ -410,10 +433,10 @@ class Emulator:
         ctype = (ctx["headers"].get("Content-Type") or "").lower()
         if "json" in ctype or text.lstrip().startswith("{"):
             try:
-                data = json.loads(text or "{}")
-                return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+                data = loads(text or "{}")
             except ValueError:
                 return {}
+            return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
     def _token(self, ctx):
@@ -449,8 +472,8 @@ class Emulator:
 
     # === API === #
 
-    def _fault(self, fault):
-        return _json(fault.status, {"Fault": fault.fault(), "time": iso_ms(self.clock.time())})
+    def _fault(self, error):
+        return _json(error.status, {"Fault": error.fault(), "time": iso_ms(self.clock.time())})
 
     def _ok(self, payload):
         payload["time"] = iso_ms(self.clock.time())
@@ -487,23 +510,7 @@ class Emulator:
             if not token or self.oauth.realm_for_access(token) != realm or realm not in self.store.companies:
                 return _json(401, AUTH_FAULT)
             co = self.store.company(realm)
-            minor = ctx["params"].get("minorversion")
-            if minor not in (None, ""):
-                try:
-                    minor_n = int(minor)
-                except ValueError:
-                    minor_n = -1
-                if minor_n < MIN_MINOR_VERSION:
-                    return self._fault(
-                        Fault(
-                            "2010",
-                            "Request has invalid or unsupported property",
-                            f"Minor version {minor} is not supported. "
-                            f"Use minorversion={DEFAULT_MINOR_VERSION} "
-                            "or later (minor versions 1-74 were retired on 2025-08-01).",
-                            element="minorversion",
-                        )
-                    )
+            # any minorversion is accepted: since 2025-08-01 QBO serves 1-74 (and none at all) as 75
             is_batch = bool(rest) and rest[0].lower() == "batch"
             if self.rate_limits and self._throttled(co, is_batch):
                 return throttle_xml(self.clock.time())
@@ -558,8 +565,8 @@ class Emulator:
     @staticmethod
     def _body_json(ctx):
         try:
-            data = json.loads(ctx["body"].decode("utf-8") or "null")
-        except (ValueError, UnicodeDecodeError):
+            data = loads(ctx["body"] or b"null")
+        except ValueError:
             raise invalid("Request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise invalid("Request body must be a JSON object")
@@ -571,12 +578,8 @@ class Emulator:
         if not isinstance(items, list) or not items:
             raise required("BatchItemRequest")
         if len(items) > BATCH_LIMIT:
-            raise Fault(
-                "1040",
-                "Number of items in batch request exceeded the maximum",
-                f"A batch can hold at most {BATCH_LIMIT} items; this one has {len(items)}.",
-                element="BatchItemRequest",
-            )
+            detail = f"A batch can hold at most {BATCH_LIMIT} items; this one has {len(items)}."
+            raise fault("1040", detail, "BatchItemRequest")
         out = []
         for item in items:
             bid = item.get("bId") if isinstance(item, dict) else None
@@ -584,6 +587,8 @@ class Emulator:
                 if not isinstance(item, dict):
                     raise invalid("Each BatchItemRequest item must be an object")
                 if "Query" in item:
+                    if not isinstance(item["Query"], str):
+                        raise invalid("A batch Query must be a string", "Query")
                     out.append({"bId": bid, "QueryResponse": qlang.run(co, item["Query"])})
                     continue
                 keys = [k for k in item if k not in ("bId", "operation", "optionsData") and canon_entity(k)]

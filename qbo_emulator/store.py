@@ -10,10 +10,9 @@ from collections import defaultdict, deque
 from datetime import date, timedelta
 
 from .util import (
-    Fault,
     business,
     duplicate,
-    inactive_ref,
+    fault,
     invalid,
     invalid_ref,
     iso,
@@ -44,40 +43,13 @@ ENTITIES = (
     "Preferences",
 )
 ENTITY_BY_LOWER = {e.lower(): e for e in ENTITIES}
-LIST_ENTITIES = frozenset(
-    (
-        "Account",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-        "TaxRate",
-        "TaxCode",
-        "TaxAgency",
-        "Item",
-        "Customer",
-        "Vendor",
-        "Employee",
-    )
-)
 TXN_ENTITIES = frozenset(("Invoice", "Payment"))
 SINGLETONS = frozenset(("CompanyInfo", "Preferences"))
+LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS
 READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
-WEBHOOK_ENTITIES = frozenset(
-    (
-        "Account",
-        "Customer",
-        "Vendor",
-        "Item",
-        "Invoice",
-        "Payment",
-        "Term",
-        "Class",
-        "Department",
-        "PaymentMethod",
-    )
-)
 NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
+# what QBO sends webhooks for: transactions and the lists the sync keeps, but not tax or employees
+WEBHOOK_ENTITIES = (LIST_ENTITIES - NOT_IN_CDC - {"Employee"}) | TXN_ENTITIES
 PARTY = frozenset(("Customer", "Vendor", "Employee"))
 # entities whose names nest as Parent:Child, and the field holding the leaf name
 HIERARCHY = {
@@ -119,7 +91,21 @@ SUBTYPE_TYPES.update(
     }
 )
 
+# QBO's system accounts that can neither have nor be subaccounts (Account.SubAccount docs)
+NO_SUBACCOUNTS = frozenset(
+    (
+        "OpeningBalanceEquity",
+        "UndepositedFunds",
+        "RetainedEarnings",
+        "CashReceiptIncome",
+        "CashExpenditureExpense",
+        "ExchangeGainOrLoss",
+    )
+)
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+# Term.Type as qbo-reference.md spells it ("Standard if DueDays else DateDriven")
+TERM_STANDARD = "Standard"
+TERM_DATE_DRIVEN = "DateDriven"
 USD = {"value": "USD", "name": "United States Dollar"}
 
 # fields the server computes; what a client sends for them is ignored
@@ -194,6 +180,7 @@ class Store:
         self.companies = {}
         self.on_change = on_change
         self.fixed_time = None  # seeding stamps objects with chosen past times
+        self.defer_balances = False  # seeding recomputes balances once at the end
 
     # === COMPANIES === #
 
@@ -234,31 +221,29 @@ class Store:
     def update(self, realm_id, entity, obj_id, changes):
         """Sparse-merge `changes` as if someone edited the object in QBO's UI."""
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             data = dict(changes, Id=str(obj_id), SyncToken=cur["SyncToken"])
             return copy.deepcopy(self._update(co, entity, data, sparse=True))
 
     def delete(self, realm_id, entity, obj_id):
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             return self._delete(co, entity, {"Id": cur["Id"], "SyncToken": cur["SyncToken"]})
 
     # === API OPERATIONS (raise Fault) === #
 
     def read(self, realm_id, entity, obj_id):
         with self.lock:
-            obj = self.company(realm_id).objects[entity].get(str(obj_id))
-            if obj is None:
-                raise not_found(entity, obj_id)
-            return copy.deepcopy(obj)
+            return copy.deepcopy(self._stored(realm_id, entity, obj_id)[2])
+
+    def _stored(self, realm_id, entity, obj_id):
+        """(company, canonical entity, the stored object) or fault 610; the caller holds the lock."""
+        co = self.company(realm_id)
+        entity = canon_entity(entity)
+        obj = co.objects[entity].get(str(obj_id))
+        if obj is None:
+            raise not_found(entity, obj_id)
+        return co, entity, obj
 
     def write(self, realm_id, entity, data, operation=None):
         """POST /{entity}: create, update (Id present), delete or void; returns the reply object."""
@@ -316,6 +301,10 @@ class Store:
         pending_balance = obj.pop("OpeningBalance", None) if entity == "Account" else None
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, None)
+        if entity in ("Customer", "Vendor"):
+            obj["Balance"] = 0
+            if entity == "Customer":
+                obj["BalanceWithJobs"] = 0
         if entity == "Account":
             co.base_balance[obj["Id"]] = money(pending_balance or 0)
             obj["CurrentBalance"] = obj["CurrentBalanceWithSubAccounts"] = co.base_balance[obj["Id"]]
@@ -323,8 +312,11 @@ class Store:
         self._emit(co, entity, obj["Id"], "Create", now)
         return obj
 
-    def _update(self, co, entity, data, sparse):
+    def _current(self, co, entity, data):
+        """The stored object `data` names by Id, provided data carries its current SyncToken."""
         obj_id = str(data.get("Id") or ("1" if entity in SINGLETONS else ""))
+        if not obj_id:
+            raise required("Id")
         old = co.objects[entity].get(obj_id)
         if old is None:
             raise not_found(entity, obj_id)
@@ -333,6 +325,17 @@ class Store:
             raise required("SyncToken")
         if str(token) != old["SyncToken"]:
             raise stale(entity)
+        return old
+
+    def _touch(self, co, entity, obj, operation):
+        """Record a change the server made itself: next SyncToken, new LastUpdatedTime, a webhook."""
+        now = self.now()
+        obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = iso(now)
+        self._emit(co, entity, obj["Id"], operation, now)
+
+    def _update(self, co, entity, data, sparse):
+        old = self._current(co, entity, data)
         changes = self._clean(entity, data)
         changes.pop("OpeningBalance", None)
         if sparse:
@@ -359,9 +362,9 @@ class Store:
             obj["CurrentBalance"] = old.get("CurrentBalance", 0)
             obj["CurrentBalanceWithSubAccounts"] = old.get("CurrentBalanceWithSubAccounts", 0)
         if entity in ("Customer", "Vendor"):
-            obj.setdefault("Balance", old.get("Balance", 0))
+            obj["Balance"] = old.get("Balance", 0)
             if entity == "Customer":
-                obj.setdefault("BalanceWithJobs", old.get("BalanceWithJobs", 0))
+                obj["BalanceWithJobs"] = old.get("BalanceWithJobs", 0)
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, old)
         self._after_write(co, entity, obj, old)
@@ -369,17 +372,8 @@ class Store:
         return obj
 
     def _delete(self, co, entity, data):
-        obj_id = str(data.get("Id") or "")
-        if not obj_id:
-            raise required("Id")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        token = data.get("SyncToken")
-        if token in (None, ""):
-            raise required("SyncToken")
-        if str(token) != old["SyncToken"]:
-            raise stale(entity)
+        old = self._current(co, entity, data)
+        obj_id = old["Id"]
         now = self.now()
         del co.objects[entity][obj_id]
         tomb = {
@@ -397,15 +391,9 @@ class Store:
     def _void(self, co, entity, data):
         if entity != "Invoice":
             raise unsupported("Void", entity)
-        obj_id = str(data.get("Id") or "")
-        old = co.objects[entity].get(obj_id)
-        if old is None:
-            raise not_found(entity, obj_id)
-        if str(data.get("SyncToken")) != old["SyncToken"]:
-            raise stale(entity)
-        if self._applied_to(co, obj_id):
+        old = self._current(co, entity, data)
+        if self._applied_to(co, old["Id"]):
             raise business("This invoice has payments applied. Remove the payments before voiding it.")
-        now = self.now()
         obj = copy.deepcopy(old)
         for line in obj["Line"]:
             line["Amount"] = 0
@@ -415,11 +403,9 @@ class Store:
         obj["TxnTaxDetail"] = {"TotalTax": 0}
         obj["TotalAmt"] = obj["Balance"] = 0
         obj["PrivateNote"] = "Voided"
-        obj["SyncToken"] = str(int(old["SyncToken"]) + 1)
-        obj["MetaData"]["LastUpdatedTime"] = iso(now)
-        co.objects[entity][obj_id] = obj
+        co.objects[entity][obj["Id"]] = obj
+        self._touch(co, entity, obj, "Void")
         self._recompute_balances(co)
-        self._emit(co, entity, obj_id, "Void", now)
         return obj
 
     def _emit(self, co, entity, obj_id, operation, ts):
@@ -449,12 +435,11 @@ class Store:
             holder = co.names.get(key)
             if holder is not None and holder != own:
                 if key[0] == "AcctNum":
-                    raise Fault(
+                    raise fault(
                         "6240",
-                        "Duplicate Name Exists Error",
                         "The account number supplied already exists. : Another account is already using this "
                         "number. Please use a different number.",
-                        element="AcctNum",
+                        "AcctNum",
                     )
                 raise duplicate(key[0] if key[0] == "party" else entity, key[1], holder[1])
 
@@ -504,7 +489,7 @@ class Store:
         if target is None:
             raise invalid_ref(label, entity, value)
         if target.get("Active") is False and not allow_inactive:
-            raise inactive_ref(label, entity, value)
+            raise not_found(entity, value, label)
         holder[field] = {"value": value, "name": display_name(entity, target)}
         return target
 
@@ -534,12 +519,7 @@ class Store:
         if not value:
             raise required(field)
         if len(value) > 100:
-            raise Fault(
-                "2050",
-                "String length is either shorter or longer than supported by specification",
-                f"{field} is longer than 100 characters",
-                element=field,
-            )
+            raise fault("2050", f"{field} is longer than 100 characters", field)
         obj[field] = value
         return value
 
@@ -549,7 +529,13 @@ class Store:
         if entity in LIST_ENTITIES:
             active = obj.get("Active", True)
             obj["Active"] = active if isinstance(active, bool) else str(active).lower() != "false"
-        getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        try:
+            getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
+        except (TypeError, ValueError, AttributeError) as exc:
+            # a field of the wrong JSON type ("DueDays": "soon", "Line": [1]): QBO answers
+            # with a validation fault, never an internal error
+            detail = f"A field of this {entity} has a value of the wrong type ({exc})."
+            raise invalid(detail, entity) from None
 
     def _prep_default(self, co, obj, old):
         pass
@@ -575,6 +561,12 @@ class Store:
         obj["SubAccount"] = parent is not None
         if parent is not None and parent["AccountType"] != canon:
             raise business("A subaccount must have the same account type as its parent account.", "ParentRef")
+        if parent is not None and NO_SUBACCOUNTS & {parent.get("AccountSubType"), obj.get("AccountSubType")}:
+            raise business(
+                "Opening Balance Equity, Undeposited Funds, Retained Earnings and similar system accounts "
+                "can't have subaccounts or be one.",
+                "ParentRef",
+            )
         if "AcctNum" in obj and obj["AcctNum"] is not None:
             obj["AcctNum"] = str(obj["AcctNum"]).strip()
             if not obj["AcctNum"]:
@@ -586,11 +578,11 @@ class Store:
         self._name(obj)
         date_driven = obj.get("DayOfMonthDue") not in (None, "")
         if date_driven:
-            obj["Type"] = "DATE_DRIVEN"
+            obj["Type"] = TERM_DATE_DRIVEN
             for f in ("DueDays", "DiscountDays"):
                 obj.pop(f, None)
         else:
-            obj["Type"] = "STANDARD"
+            obj["Type"] = TERM_STANDARD
             obj["DueDays"] = int(obj.get("DueDays") or 0)
             for f in ("DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth"):
                 obj.pop(f, None)
@@ -707,15 +699,12 @@ class Store:
         self._ref(co, obj, "DefaultTaxCodeRef", "TaxCode")
         obj.setdefault("Taxable", "DefaultTaxCodeRef" in obj)
         obj.setdefault("CurrencyRef", dict(USD))
-        obj.setdefault("Balance", 0)
-        obj.setdefault("BalanceWithJobs", 0)
 
     def _prep_vendor(self, co, obj, old):
         self._party_name(obj, "Vendor")
         self._ref(co, obj, "TermRef", "Term")
         self._ref(co, obj, "APAccountRef", "Account")
         obj.setdefault("CurrencyRef", dict(USD))
-        obj.setdefault("Balance", 0)
 
     def _prep_employee(self, co, obj, old):
         if not any(obj.get(f) for f in ("GivenName", "FamilyName", "DisplayName")):
@@ -932,7 +921,6 @@ class Store:
 
     def _refresh_invoices(self, co, invoice_ids):
         """Payments changed: re-derive each linked invoice's Balance and LinkedTxn, as a QBO write."""
-        now = self.now()
         for inv_id in sorted(invoice_ids, key=id_sort_key):
             inv = co.objects["Invoice"].get(inv_id)
             if inv is None:
@@ -942,9 +930,7 @@ class Store:
                 {"TxnId": pid, "TxnType": "Payment"} for pid in sorted(applied, key=id_sort_key)
             ]
             inv["Balance"] = money(inv["TotalAmt"] - sum(applied.values()))
-            inv["SyncToken"] = str(int(inv["SyncToken"]) + 1)
-            inv["MetaData"]["LastUpdatedTime"] = iso(now)
-            self._emit(co, "Invoice", inv_id, "Update", now)
+            self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
         if entity == "Payment":
@@ -958,7 +944,6 @@ class Store:
                 del co.names[key]
         if entity == "Invoice":
             # QBO keeps the payments and turns what they applied to this invoice into unapplied credit
-            now = self.now()
             for pay in co.objects["Payment"].values():
                 if old["Id"] in self._linked_invoices(pay):
                     pay["Line"] = [
@@ -970,9 +955,7 @@ class Store:
                         )
                     ]
                     pay["UnappliedAmt"] = money(pay["TotalAmt"] - sum(ln["Amount"] for ln in pay["Line"]))
-                    pay["SyncToken"] = str(int(pay["SyncToken"]) + 1)
-                    pay["MetaData"]["LastUpdatedTime"] = iso(now)
-                    self._emit(co, "Payment", pay["Id"], "Update", now)
+                    self._touch(co, "Payment", pay, "Update")
         if entity == "Payment":
             self._refresh_invoices(co, self._linked_invoices(old))
         if entity in TXN_ENTITIES:
@@ -980,6 +963,8 @@ class Store:
 
     def _recompute_balances(self, co):
         """Account, customer and vendor balances follow from opening balances and transactions."""
+        if self.defer_balances:
+            return
         accounts = co.objects["Account"]
         totals = defaultdict(float, co.base_balance)
         receivable = self._find_account(co, "AccountsReceivable")
@@ -1006,32 +991,32 @@ class Store:
             if receivable is not None:
                 totals[receivable["Id"]] -= pay.get("UnappliedAmt", 0)
             customer_balance[pay["CustomerRef"]["value"]] -= pay.get("UnappliedAmt", 0)
-        with_subs = defaultdict(float)
         for acc_id, acc in accounts.items():
             acc["CurrentBalance"] = money(totals.get(acc_id, 0))
-            node = acc
-            while node is not None:
-                with_subs[node["Id"]] += acc["CurrentBalance"]
-                node = accounts.get((node.get("ParentRef") or {}).get("value"))
-        for acc_id, acc in accounts.items():
-            acc["CurrentBalanceWithSubAccounts"] = money(with_subs[acc_id])
+        _roll_up(accounts, "CurrentBalance", "CurrentBalanceWithSubAccounts")
         customers = co.objects["Customer"]
-        with_jobs = defaultdict(float)
         for cust_id, cust in customers.items():
             cust["Balance"] = money(customer_balance.get(cust_id, 0))
-            node = cust
-            while node is not None:
-                with_jobs[node["Id"]] += cust["Balance"]
-                node = customers.get((node.get("ParentRef") or {}).get("value"))
-        for cust_id, cust in customers.items():
-            cust["BalanceWithJobs"] = money(with_jobs[cust_id])
+        _roll_up(customers, "Balance", "BalanceWithJobs")
+
+
+def _roll_up(objects, own, total):
+    """Set each object's `total` to its `own` amount plus that of everything below it (by ParentRef)."""
+    sums = defaultdict(float)
+    for obj in objects.values():
+        node = obj
+        while node is not None:
+            sums[node["Id"]] += obj[own]
+            node = objects.get((node.get("ParentRef") or {}).get("value"))
+    for obj_id, obj in objects.items():
+        obj[total] = money(sums[obj_id])
 
 
 def due_date(txn_date, term):
     """The due date a term gives an invoice dated txn_date (no term: due on the invoice date)."""
     if not term:
         return txn_date
-    if term.get("Type") == "DATE_DRIVEN":
+    if term.get("Type") == TERM_DATE_DRIVEN:
         day = int(term.get("DayOfMonthDue") or 1)
         cutoff = int(term.get("DueNextMonthDays") or 0)
         year, month = txn_date.year, txn_date.month

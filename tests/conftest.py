@@ -2,12 +2,21 @@
 
 import os
 import sys
+import types
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+# werx_quickbooks/__init__.py loads the Odoo models, and tier 1 runs without Odoo:
+# register the add-on folder as a bare package so that only werx_quickbooks.qbo
+# (which imports nothing from Odoo) is loaded.
+if "werx_quickbooks" not in sys.modules:
+    _addon = types.ModuleType("werx_quickbooks")
+    _addon.__path__ = [os.path.join(ROOT, "werx_quickbooks")]
+    sys.modules["werx_quickbooks"] = _addon
 
 from qbo_emulator import Emulator  # noqa: E402
 

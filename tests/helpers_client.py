@@ -7,7 +7,7 @@ import json
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-from werx_quickbooks.qbo.auth import Endpoints, Tokens, endpoints_for
+from werx_quickbooks.qbo.auth import Tokens, endpoints_for
 from werx_quickbooks.qbo.ratelimit import RateLimiter
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0)
@@ -96,5 +96,3 @@ class StubServer:
         self._server.shutdown()
         self._server.server_close()
 
-
-__all__ = ['NOW', 'Endpoints', 'FakeClock', 'StubServer', 'no_limit', 'tokens']

@@ -14,6 +14,7 @@ from werx_quickbooks.qbo.errors import (
     DuplicateName,
     InsecureTransport,
     NeedsReconnect,
+    StaleObject,
     Throttled,
     TransientError,
 )
@@ -127,6 +128,15 @@ def test_429_waits_as_told_then_succeeds(stub, clock):
     assert clock.slept == [7.0, 60.0]
     assert client.throttled_waits == 2
     assert client.api_calls == 3
+
+
+def test_retry_after_as_http_date_and_oversized_values(stub, clock):
+    stub.reply(429, XML_429, {'Retry-After': 'Thu, 26 Nov 2026 12:00:30 GMT'})   # NOW + 30 s
+    stub.reply(503, 'down', {'Retry-After': '86400'})
+    stub.reply(200, ACCOUNT)
+    client = make_client(stub, clock)
+    client.read('Account', '1')
+    assert clock.slept == [30.0, 600.0]     # a day-long Retry-After is capped at 10 minutes
 
 
 def test_fault_3001_in_a_400_is_a_throttle_too(stub, clock):
@@ -261,6 +271,16 @@ def test_duplicate_name_without_name_in_detail_names_what_was_sent(stub, clock):
     assert str(info.value) == "QuickBooks already has a record named 'Sales'; link it or rename this one."
 
 
+def test_fault_inside_a_200_reply_is_still_a_typed_error(stub, clock):
+    stub.reply(200, {'Fault': {'Error': [{'Message': 'Stale Object Error', 'code': '5010',
+                                          'Detail': 'Stale Object Error : You and root were working'}],
+                               'type': 'ValidationFault'}})
+    with pytest.raises(StaleObject) as info:
+        make_client(stub, clock).update('Customer', {'Id': '1', 'SyncToken': '0', 'Notes': 'x'})
+    assert info.value.code == '5010'
+    assert 'You and root' in info.value.detail
+
+
 def test_plain_http_to_another_host_is_refused():
     ends = endpoints_for('production')
     insecure = type(ends)(ends.authorize_url, ends.token_url, ends.revoke_url,
@@ -288,6 +308,13 @@ def test_cdc_sends_utc_time_and_fills_every_entity(stub, clock):
     assert changes == {'Account': [{'Id': '1'}, {'Id': '2', 'status': 'Deleted'}], 'Item': []}
     assert stub.requests[0]['query']['changedSince'] == '2026-11-20T12:06:07+00:00'
     assert stub.requests[0]['query']['entities'] == 'Account,Item'
+
+
+def test_cdc_for_tax_lists_is_refused_before_any_call(stub, clock):
+    with pytest.raises(ValueError) as info:
+        make_client(stub, clock).cdc(['Account', 'TaxCode'], NOW)
+    assert 'TaxCode' in str(info.value)
+    assert stub.requests == []
 
 
 def test_entity_names_cannot_inject_into_urls_or_queries(stub, clock):

@@ -160,3 +160,11 @@ def test_duplicate_name_takes_the_name_from_what_was_sent():
     assert error.detail == qbo_detail
     assert error.code == '6240'
     assert error_from_batch_item(item).name is None
+
+
+def test_app_no_longer_authorized_for_the_company_needs_reconnect():
+    body = {'Fault': {'Error': [{'Message': 'message=ApplicationAuthorizationFailed; errorCode=003100; '
+                                            'statusCode=403', 'code': '003100'}], 'type': 'SERVICE'}}
+    error = error_from_fault(403, body)
+    assert isinstance(error, NeedsReconnect)
+    assert error.code == '3100'

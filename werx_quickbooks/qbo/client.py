@@ -13,6 +13,7 @@ A client serves one company (realm) and is not thread-safe; make one per job.
 import datetime
 import email.utils
 import json
+import logging
 import time
 import uuid
 from urllib.parse import quote
@@ -23,19 +24,23 @@ from quickbooks.exceptions import QuickbooksException
 from requests_oauthlib import OAuth2Session
 
 from . import const
-from .auth import Tokens, check_transport, refresh_tokens, transport_allowed, utcnow
+from .auth import Tokens, check_transport, refresh_tokens, utcnow
 from .errors import (
     BadReply,
+    CDCTooManyChanges,
     CDCWindowExceeded,
     DuplicateName,
     NeedsReconnect,
     Throttled,
     TransientError,
+    ValidationError,
     error_from_batch_item,
     error_from_fault,
     parse_fault,
 )
 from .ratelimit import limiter_for
+
+_logger = logging.getLogger(__name__)
 
 _RETRY_AFTER_MAX = 600.0          # never trust a Retry-After longer than 10 minutes
 _QUERY_RESPONSE_META = ('startPosition', 'maxResults', 'totalCount')
@@ -51,7 +56,15 @@ class _QuickBooksTransport(QuickBooks):
 
 
 class QBOClient:
-    """A connection to one QBO company; methods return QBO's JSON as dicts."""
+    """A connection to one QBO company; methods return QBO's JSON as dicts.
+
+    ``on_tokens(new)`` is called after every refresh, before the new access token is
+    used (persist the rotated refresh token there). ``refresher(old) -> new`` replaces
+    the built-in refresh. ``sleep`` is used for backoff and throttle waits,
+    ``now() -> naive UTC`` for token expiry and the CDC window; both are injectable
+    for tests. ``rate_limiter`` defaults to the process-wide limiter of the realm.
+    Errors raised are the typed errors of ``errors.py``.
+    """
 
     # item_error(reply_item, sent_item=None): typed error of a failed batch item, or None.
     item_error = staticmethod(error_from_batch_item)
@@ -90,9 +103,18 @@ class QBOClient:
         self._qb.session = OAuth2Session(client_id, token=self._session_token())
         self._qb.send = self._send
 
+    @property
+    def qb(self):
+        """The python-quickbooks client of this connection, to pass as ``qb=`` to its objects.
+
+        Its calls take the same guarded path (rate limit, refresh, retries, typed errors).
+        """
+        return self._qb
+
     # === READS === #
 
-    def read(self, entity, qbo_id):
+    # Not Odoo's ORM read/create: pylint-odoo only matches the names.
+    def read(self, entity, qbo_id):  # pylint: disable=method-required-super
         """Return one object, e.g. read('Account', '42'); NotFound if QBO has no such object."""
         result = self._request('GET', '%s/%s' % (_path(entity), quote(str(qbo_id), safe='')))
         return _member(result, entity)
@@ -135,19 +157,31 @@ class QBOClient:
     def cdc(self, entities, changed_since):
         """Return {entity: [objects changed since]}; deleted objects carry status 'Deleted'.
 
-        ``changed_since`` is a naive-UTC or aware datetime. Further back than 30 days
-        raises CDCWindowExceeded: catch it and fall back to a full query.
+        ``changed_since`` is a naive-UTC or aware datetime. Further back than 30 days,
+        or more changes than QBO lists in one reply (1000), raises CDCWindowExceeded
+        (CDCTooManyChanges for the latter): catch it and fall back to a full query.
         """
         names = [_entity_name(e) for e in ([entities] if isinstance(entities, str) else entities)]
         if not names:
             return {}
+        unsupported = [name for name in names if name in const.CDC_UNSUPPORTED]
+        if unsupported:
+            raise ValueError('QuickBooks has no change feed for %s; query them instead.'
+                             % ', '.join(unsupported))
         since = _as_utc(changed_since)
         if since < self.now() - datetime.timedelta(days=const.CDC_MAX_DAYS):
             raise CDCWindowExceeded(detail='changedSince %s' % since.isoformat())
-        result = self._request('GET', 'cdc', params={
-            'entities': ','.join(names),
-            'changedSince': since.replace(microsecond=0).isoformat() + '+00:00',
-        })
+        try:
+            result = self._request('GET', 'cdc', params={
+                'entities': ','.join(names),
+                'changedSince': since.replace(microsecond=0).isoformat() + '+00:00',
+            })
+        except ValidationError as exc:
+            # QBO's clock decides in the end; its refusal of an old changedSince gets the same error.
+            if 'changedsince' in (exc.detail or '').lower() and '30 days' in exc.detail:
+                raise CDCWindowExceeded(code=exc.code, detail=exc.detail,
+                                        http_status=exc.http_status) from None
+            raise
         changes = {name: [] for name in names}
         replies = result.get('CDCResponse')
         if not isinstance(replies, list):
@@ -159,6 +193,10 @@ class QBOClient:
             for response in responses:
                 for name in names:
                     changes[name].extend(_rows(response, name))
+        if sum(len(objects) for objects in changes.values()) >= const.CDC_MAX_OBJECTS:
+            # QBO cuts the feed at 1000 objects without saying what it left out.
+            raise CDCTooManyChanges(detail='changedSince %s returned the maximum of %d objects'
+                                    % (since.isoformat(), const.CDC_MAX_OBJECTS))
         return changes
 
     def company_info(self):
@@ -172,19 +210,14 @@ class QBOClient:
 
     # === WRITES === #
 
-    def create(self, entity, data, request_id=None):
+    def create(self, entity, data, request_id=None):  # pylint: disable=method-required-super
         """Create an object and return it as QBO stored it.
 
         ``request_id`` (≤ 50 chars, unique per company) makes a repeated create return
         the first result instead of a duplicate; one is generated if not given, so the
         client's own retries are always safe.
         """
-        try:
-            result = self._request('POST', _path(entity), body=json.dumps(data),
-                                   request_id=_request_id(request_id))
-        except DuplicateName as exc:
-            raise exc.naming(data) from None
-        return _member(result, entity)
+        return self._save(entity, data, data, request_id)
 
     def update(self, entity, data, sparse=True, request_id=None):
         """Update an object (``data`` carries Id and the current SyncToken) and return it.
@@ -192,7 +225,11 @@ class QBOClient:
         A sparse update changes only the fields sent. StaleObject if SyncToken is old.
         """
         _require_id(data)
-        body = dict(data, sparse=True) if sparse else dict(data)
+        body = dict(data, sparse=True) if sparse else data
+        return self._save(entity, data, body, request_id)
+
+    def _save(self, entity, data, body, request_id):
+        """POST a create or update and return the object QBO stored."""
         try:
             result = self._request('POST', _path(entity), body=json.dumps(body),
                                    request_id=_request_id(request_id))
@@ -257,6 +294,8 @@ class QBOClient:
 
     def _send(self, method, url, headers, params, data):
         """Send one HTTP request with rate limit, token refresh, backoff and throttle waits."""
+        if not url.startswith(self._qb.api_url + '/'):
+            raise ValueError('Refusing to send the QuickBooks token to another address: %r' % url)
         headers = dict(headers or {})
         is_batch = url.rstrip('/').endswith('/batch')
         retries = throttles = 0
@@ -269,10 +308,12 @@ class QBOClient:
             headers['Authorization'] = 'Bearer ' + self.tokens.access_token
             self.api_calls += 1
             try:
-                with transport_allowed(url):
-                    response = self._qb.session.request(
-                        method, url, headers=headers, params=params, data=data,
-                        timeout=self.timeout, withhold_token=True)
+                # requests.Session.request, not OAuth2Session.request: the Authorization header
+                # is ours, and OAuth2Session logs request headers (the token) at DEBUG level.
+                # The URL was checked by check_transport when the client was made.
+                response = requests.Session.request(
+                    self._qb.session, method, url, headers=headers, params=params, data=data,
+                    timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
                 retries = self._backoff(retries, None, detail=_describe(exc))
@@ -293,7 +334,7 @@ class QBOClient:
                 continue
             if status >= 300:
                 raise error_from_fault(status, response.text)
-            if not response.text.lstrip().startswith('{'):
+            if not response.content[:256].lstrip().startswith(b'{'):
                 # python-quickbooks would report this as a generic exception with the body.
                 raise BadReply(detail='HTTP %d reply is not a JSON object (%s)'
                                % (status, response.headers.get('Content-Type', 'no content type')),
@@ -305,9 +346,11 @@ class QBOClient:
         status = None if response is None else response.status_code
         if retries >= self.max_retries:
             raise TransientError(detail=detail, http_status=status)
-        delay = min(const.BACKOFF_MAX, const.BACKOFF_BASE * 2 ** retries)
-        retry_after = _retry_after(response, self.now)
-        self.sleep(max(delay, retry_after or 0))
+        delay = max(min(const.BACKOFF_MAX, const.BACKOFF_BASE * 2 ** retries),
+                    _retry_after(response, self.now) or 0)
+        _logger.info('QuickBooks realm %s: %s; retry %d of %d in %.0f s',
+                     self.realm_id, detail[:120], retries + 1, self.max_retries, delay)
+        self.sleep(delay)
         return retries + 1
 
     def _throttle_wait(self, throttles, response):
@@ -320,6 +363,8 @@ class QBOClient:
             raise Throttled(code=error.code or const.CODE_THROTTLED, detail=error.detail,
                             http_status=response.status_code, retry_after=wait)
         self.throttled_waits += 1
+        _logger.warning('QuickBooks realm %s asked to slow down (HTTP %d); waiting %.0f s',
+                        self.realm_id, response.status_code, wait)
         self.sleep(wait)
         return throttles + 1
 
@@ -336,6 +381,7 @@ class QBOClient:
         if not isinstance(new, Tokens) or not new.access_token:
             raise BadReply("QuickBooks' sign-in service answered without an access token.")
         self.token_refreshes += 1
+        _logger.info('QuickBooks realm %s: access token refreshed', self.realm_id)
         if self.on_tokens is not None:
             self.on_tokens(new)
         self.tokens = new

@@ -42,7 +42,8 @@ LOOPBACK_HOSTNAMES = ('localhost',)
 PAGE_SIZE = 1000            # MAXRESULTS per query page (commonly used maximum)
 BATCH_SIZE = 30             # items per /batch request
 CDC_MAX_DAYS = 30           # /cdc looks back at most 30 days
-CDC_MAX_OBJECTS = 1000      # /cdc returns at most 1000 objects per entity and reply
+CDC_MAX_OBJECTS = 1000      # /cdc returns at most 1000 objects per reply
+CDC_UNSUPPORTED = ('TaxCode', 'TaxRate', 'TaxAgency', 'TimeActivity')   # poll these with a query
 REQUEST_ID_MAX_LEN = 50     # QBO's limit for the requestid query parameter
 
 # === RATE LIMITS (client side, kept under QBO's per-realm limits) === #
@@ -69,6 +70,7 @@ CODE_NOT_FOUND = '610'
 CODE_REQUIRED_PARAM = '2020'
 CODE_INVALID_REFERENCE = '2500'
 CODE_THROTTLED = '3001'
+CODE_APP_NOT_AUTHORIZED = '3100'
 CODE_AUTH_FAILED = '3200'
 CODE_STALE_OBJECT = '5010'
 CODE_BUSINESS_VALIDATION = '6000'
@@ -80,6 +82,7 @@ FAULT_CODES = {
     CODE_REQUIRED_PARAM: 'ValidationError',
     CODE_INVALID_REFERENCE: 'InvalidReference',
     CODE_THROTTLED: 'Throttled',
+    CODE_APP_NOT_AUTHORIZED: 'NeedsReconnect',
     CODE_AUTH_FAILED: 'NeedsReconnect',
     CODE_STALE_OBJECT: 'StaleObject',
     CODE_BUSINESS_VALIDATION: 'ValidationError',

@@ -138,6 +138,13 @@ class CDCWindowExceeded(QBOError):
                        'a full read is needed instead.' % const.CDC_MAX_DAYS)
 
 
+class CDCTooManyChanges(CDCWindowExceeded):
+    """The change feed hit its cap of 1000 objects: some changes were left out."""
+
+    default_message = ('QuickBooks lists at most %d changes at a time and there are more; '
+                       'a full read is needed instead.' % const.CDC_MAX_OBJECTS)
+
+
 _CLASSES = {cls.__name__: cls for cls in (
     NeedsReconnect, Throttled, StaleObject, DuplicateName, NotFound, InvalidReference,
     ValidationError,
@@ -160,7 +167,7 @@ def parse_fault(body):
             return _parse_xml_fault(text)
         try:
             body = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):   # RecursionError: hostile, deeply nested JSON
             return None
     if not isinstance(body, dict):
         return None
@@ -249,7 +256,7 @@ def error_from_batch_item(item, sent=None):
 def _class_for(code, http_status):
     if code in const.FAULT_CODES:
         return _CLASSES[const.FAULT_CODES[code]]
-    if http_status == 401 or code in ('3100', '3200'):
+    if http_status == 401:
         return NeedsReconnect
     if http_status == 429:
         return Throttled
