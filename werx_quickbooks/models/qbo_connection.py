@@ -264,7 +264,7 @@ class QBOConnection(models.Model):
             'params': {
                 'title': self.env._('QuickBooks sync'),
                 'message': run.summary,
-                'type': 'success' if run.state == 'done' else 'warning',
+                'type': {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning'),
                 'sticky': run.state != 'done',
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },

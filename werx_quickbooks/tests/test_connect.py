@@ -131,6 +131,17 @@ class TestConnectAccess(QBOEmulatorCase):
         with self.assertRaises(AccessError):
             connection.action_sync()
 
+    def test_the_screen_opens_for_users_and_administrators_without_the_secrets(self):
+        for user in (self.qbo_user, self.qbo_admin):
+            connection = self.connection.with_user(user)
+            views = connection.get_views([(False, 'form')])
+            fields_on_screen = list(views['models']['qbo.connection']['fields'])
+            for secret_field in ('client_secret', 'access_token', 'refresh_token', 'webhook_verifier_token'):
+                self.assertNotIn(secret_field, fields_on_screen, user.login)
+            values = connection.read(fields_on_screen)[0]
+            self.assertEqual(values['state'], 'connected')
+            self.assertIn('Connected to Emulated Company', values['status_message'])
+
     def test_a_quickbooks_administrator_connects_without_seeing_the_secret(self):
         connection = self.connection.with_user(self.qbo_admin)
         with self.assertRaises(AccessError):
