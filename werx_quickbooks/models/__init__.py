@@ -1,5 +1,1 @@
-from . import qbo_connection
-from . import qbo_connection_token
-from . import qbo_oauth_state
-from . import qbo_sync_run
-from . import res_config_settings
+from . import qbo_connection, qbo_connection_token, qbo_oauth_state, qbo_sync_run, res_config_settings
