@@ -108,6 +108,16 @@ class QBOConnection(models.Model):
         ('company_unique', 'unique(company_id)', 'An Odoo company has one QuickBooks connection.'),
     ]
 
+    def init(self):
+        # One live connection per QuickBooks company. The sign-in checks it with a clear
+        # message first; the index closes the race of two companies signing in at once.
+        # Disconnected connections keep their realm (to resume) and are not counted.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS qbo_connection_live_realm_unique
+                ON qbo_connection (environment, realm_id)
+             WHERE state IN ('connected', 'needs_reconnect')
+        """)
+
     # === COMPUTE METHODS === #
 
     @api.depends('company_id.name', 'qbo_company_name')

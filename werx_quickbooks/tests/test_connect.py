@@ -171,6 +171,21 @@ class TestConnectAccess(QBOEmulatorCase):
         with self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env['qbo.connection'].create({'company_id': self.env.company.id})
 
+    @mute_logger('odoo.sql_db')
+    def test_one_live_connection_per_quickbooks_company_even_in_a_race(self):
+        company_b = self.env['res.company'].create({'name': 'Company B'})
+        connection_b = self._make_connection(company_b, connected=False)
+        # As if company B's sign-in slipped past the check while A's was being saved.
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
+            connection_b.sudo().write({'realm_id': self.connection.realm_id, 'state': 'connected'})
+            connection_b.flush_recordset()
+        # A disconnected connection keeps its realm and does not block anyone.
+        self.connection.action_disconnect()
+        self.env.flush_all()
+        connection_b.sudo().write({'realm_id': self.connection.realm_id, 'state': 'connected'})
+        connection_b.flush_recordset()
+        self.assertEqual(connection_b.state, 'connected')
+
     def test_menu_opens_the_company_connection_and_makes_one_if_needed(self):
         company_c = self.env['res.company'].create({'name': 'Company C'})
         action = self.env['qbo.connection'].with_company(company_c).action_open_company_connection()
