@@ -16,7 +16,19 @@ from . import query as qlang
 from .oauth import SCOPE_ACCOUNTING, OAuthError, OAuthServer
 from .seed import seed_company
 from .store import NOT_IN_CDC, Store, canon_entity
-from .util import Clock, Fault, invalid, invalid_ref, iso_ms, loads, parse_time, required, unsupported
+from .util import (
+    Clock,
+    Fault,
+    fault,
+    invalid,
+    invalid_ref,
+    iso_ms,
+    loads,
+    parse_time,
+    required,
+    system_failure,
+    unsupported,
+)
 from .webhooks import WebhookSender
 
 _logger = logging.getLogger(__name__)
@@ -151,23 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = emu._route(ctx)
         except Exception:
             _logger.error("emulator failure on %s %s\n%s", method, self.path, traceback.format_exc())
-            reply = _json(
-                500,
-                {
-                    "Fault": {
-                        "Error": [
-                            {
-                                "Message": "An application error has occurred while processing your request",
-                                "Detail": "System Failure Error: emulator internal error",
-                                "code": "10000",
-                                "element": "",
-                            }
-                        ],
-                        "type": "SystemFault",
-                    },
-                    "time": iso_ms(emu.clock.time()),
-                },
-            )
+            reply = emu._fault(system_failure("emulator internal error"))
         emu._record(ctx, reply.status if injection != "drop" else 0)
         if injection == "drop":
             # the work is done (and a requestid reply stored); only the answer is lost
@@ -344,32 +340,17 @@ class Emulator:
             )
 
     def _injected(self, kind):
-        now = self.clock.time()
         if kind == "500":
-            return _json(
-                500,
-                {
-                    "Fault": {
-                        "Error": [
-                            {
-                                "Message": "An application error has occurred while processing your request",
-                                "Detail": "System Failure Error: An unexpected error occurred "
-                                "while accessing or saving your data. Please wait and try again.",
-                                "code": "10000",
-                                "element": "",
-                            }
-                        ],
-                        "type": "SystemFault",
-                    },
-                    "time": iso_ms(now),
-                },
+            detail = (
+                "An unexpected error occurred while accessing or saving your data. Please wait and try again."
             )
+            return self._fault(system_failure(detail))
         if kind == "503":
             return _html(503, "503 Service Unavailable", "The service is temporarily unavailable.")
         if kind == "401":
             return _json(401, AUTH_FAULT)
         if kind == "429":
-            return throttle_xml(now)
+            return throttle_xml(self.clock.time())
         return _html(200, "QuickBooks", "We're making improvements. Please come back later.")
 
     # === ROUTING === #
@@ -491,8 +472,8 @@ class Emulator:
 
     # === API === #
 
-    def _fault(self, fault):
-        return _json(fault.status, {"Fault": fault.fault(), "time": iso_ms(self.clock.time())})
+    def _fault(self, error):
+        return _json(error.status, {"Fault": error.fault(), "time": iso_ms(self.clock.time())})
 
     def _ok(self, payload):
         payload["time"] = iso_ms(self.clock.time())
@@ -597,12 +578,8 @@ class Emulator:
         if not isinstance(items, list) or not items:
             raise required("BatchItemRequest")
         if len(items) > BATCH_LIMIT:
-            raise Fault(
-                "1040",
-                "Number of items in batch request exceeded the maximum",
-                f"A batch can hold at most {BATCH_LIMIT} items; this one has {len(items)}.",
-                element="BatchItemRequest",
-            )
+            detail = f"A batch can hold at most {BATCH_LIMIT} items; this one has {len(items)}."
+            raise fault("1040", detail, "BatchItemRequest")
         out = []
         for item in items:
             bid = item.get("bId") if isinstance(item, dict) else None

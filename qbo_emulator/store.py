@@ -10,9 +10,9 @@ from collections import defaultdict, deque
 from datetime import date, timedelta
 
 from .util import (
-    Fault,
     business,
     duplicate,
+    fault,
     invalid,
     invalid_ref,
     iso,
@@ -221,31 +221,29 @@ class Store:
     def update(self, realm_id, entity, obj_id, changes):
         """Sparse-merge `changes` as if someone edited the object in QBO's UI."""
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             data = dict(changes, Id=str(obj_id), SyncToken=cur["SyncToken"])
             return copy.deepcopy(self._update(co, entity, data, sparse=True))
 
     def delete(self, realm_id, entity, obj_id):
         with self.lock:
-            co = self.company(realm_id)
-            entity = canon_entity(entity)
-            cur = co.objects[entity].get(str(obj_id))
-            if cur is None:
-                raise not_found(entity, obj_id)
+            co, entity, cur = self._stored(realm_id, entity, obj_id)
             return self._delete(co, entity, {"Id": cur["Id"], "SyncToken": cur["SyncToken"]})
 
     # === API OPERATIONS (raise Fault) === #
 
     def read(self, realm_id, entity, obj_id):
         with self.lock:
-            obj = self.company(realm_id).objects[entity].get(str(obj_id))
-            if obj is None:
-                raise not_found(entity, obj_id)
-            return copy.deepcopy(obj)
+            return copy.deepcopy(self._stored(realm_id, entity, obj_id)[2])
+
+    def _stored(self, realm_id, entity, obj_id):
+        """(company, canonical entity, the stored object) or fault 610; the caller holds the lock."""
+        co = self.company(realm_id)
+        entity = canon_entity(entity)
+        obj = co.objects[entity].get(str(obj_id))
+        if obj is None:
+            raise not_found(entity, obj_id)
+        return co, entity, obj
 
     def write(self, realm_id, entity, data, operation=None):
         """POST /{entity}: create, update (Id present), delete or void; returns the reply object."""
@@ -437,12 +435,11 @@ class Store:
             holder = co.names.get(key)
             if holder is not None and holder != own:
                 if key[0] == "AcctNum":
-                    raise Fault(
+                    raise fault(
                         "6240",
-                        "Duplicate Name Exists Error",
                         "The account number supplied already exists. : Another account is already using this "
                         "number. Please use a different number.",
-                        element="AcctNum",
+                        "AcctNum",
                     )
                 raise duplicate(key[0] if key[0] == "party" else entity, key[1], holder[1])
 
@@ -522,12 +519,7 @@ class Store:
         if not value:
             raise required(field)
         if len(value) > 100:
-            raise Fault(
-                "2050",
-                "String length is either shorter or longer than supported by specification",
-                f"{field} is longer than 100 characters",
-                element=field,
-            )
+            raise fault("2050", f"{field} is longer than 100 characters", field)
         obj[field] = value
         return value
 
@@ -999,25 +991,25 @@ class Store:
             if receivable is not None:
                 totals[receivable["Id"]] -= pay.get("UnappliedAmt", 0)
             customer_balance[pay["CustomerRef"]["value"]] -= pay.get("UnappliedAmt", 0)
-        with_subs = defaultdict(float)
         for acc_id, acc in accounts.items():
             acc["CurrentBalance"] = money(totals.get(acc_id, 0))
-            node = acc
-            while node is not None:
-                with_subs[node["Id"]] += acc["CurrentBalance"]
-                node = accounts.get((node.get("ParentRef") or {}).get("value"))
-        for acc_id, acc in accounts.items():
-            acc["CurrentBalanceWithSubAccounts"] = money(with_subs[acc_id])
+        _roll_up(accounts, "CurrentBalance", "CurrentBalanceWithSubAccounts")
         customers = co.objects["Customer"]
-        with_jobs = defaultdict(float)
         for cust_id, cust in customers.items():
             cust["Balance"] = money(customer_balance.get(cust_id, 0))
-            node = cust
-            while node is not None:
-                with_jobs[node["Id"]] += cust["Balance"]
-                node = customers.get((node.get("ParentRef") or {}).get("value"))
-        for cust_id, cust in customers.items():
-            cust["BalanceWithJobs"] = money(with_jobs[cust_id])
+        _roll_up(customers, "Balance", "BalanceWithJobs")
+
+
+def _roll_up(objects, own, total):
+    """Set each object's `total` to its `own` amount plus that of everything below it (by ParentRef)."""
+    sums = defaultdict(float)
+    for obj in objects.values():
+        node = obj
+        while node is not None:
+            sums[node["Id"]] += obj[own]
+            node = objects.get((node.get("ParentRef") or {}).get("value"))
+    for obj_id, obj in objects.items():
+        obj[total] = money(sums[obj_id])
 
 
 def due_date(txn_date, term):

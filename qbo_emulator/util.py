@@ -134,6 +134,28 @@ class Fault(Exception):
         }
 
 
+# QBO's fixed Message for each fault code the emulator raises; the Detail says what went wrong
+MESSAGES = {
+    "500": "Unsupported Operation",
+    "610": "Object Not Found",
+    "1040": "Number of items in batch request exceeded the maximum",
+    "2010": "Request has invalid or unsupported property",
+    "2020": "Required param missing, need to supply the required value for the API",
+    "2050": "String length is either shorter or longer than supported by specification",
+    "2500": "Invalid Reference Id",
+    "4000": "Error parsing query",
+    "5010": "Stale Object Error",
+    "6000": "A business validation error has occurred while processing your request",
+    "6240": "Duplicate Name Exists Error",
+    "10000": "An application error has occurred while processing your request",
+}
+
+
+def fault(code, detail, element=""):
+    """The Fault for `code` with QBO's Message for it and this `detail`."""
+    return Fault(code, MESSAGES[code], detail, element=element)
+
+
 _INACTIVE_DETAIL = (
     "Object Not Found : Something you're trying to use has been made inactive. "
     "Check the fields with accounts, customers, items, vendors or employees."
@@ -143,35 +165,23 @@ _INACTIVE_DETAIL = (
 def not_found(entity, obj_id, field=None):
     """Fault 610: `obj_id` is unknown (or, given the `field` that names it, inactive)."""
     detail = _INACTIVE_DETAIL if field is None else f"{_INACTIVE_DETAIL} ({entity} {obj_id} in {field})"
-    return Fault("610", "Object Not Found", detail, element=field or entity)
+    return fault("610", detail, field or entity)
 
 
 def required(field, extra=""):
-    return Fault(
-        "2020",
-        "Required param missing, need to supply the required value for the API",
-        f"Required parameter {field} is missing in the request{extra}",
-        element=field,
-    )
+    return fault("2020", f"Required parameter {field} is missing in the request{extra}", field)
 
 
 def invalid_ref(field, entity, obj_id):
-    return Fault(
-        "2500",
-        "Invalid Reference Id",
-        f"Invalid Reference Id : {entity} element id {obj_id} not found ({field})",
-        element=field,
-    )
+    return fault("2500", f"Invalid Reference Id : {entity} element id {obj_id} not found ({field})", field)
 
 
 def stale(entity):
-    return Fault(
-        "5010",
-        "Stale Object Error",
+    detail = (
         "Stale Object Error : You and another user were working on the same thing. "
-        "The other user finished before you did, so your work was not saved.",
-        element=entity,
+        "The other user finished before you did, so your work was not saved."
     )
+    return fault("5010", detail, entity)
 
 
 def duplicate(kind, name, existing_id=None):
@@ -182,27 +192,27 @@ def duplicate(kind, name, existing_id=None):
     )
     if existing_id is not None:
         detail += f" Id={existing_id}"
-    return Fault(
-        "6240", "Duplicate Name Exists Error", detail, element="DisplayName" if kind == "party" else "Name"
-    )
+    return fault("6240", detail, "DisplayName" if kind == "party" else "Name")
 
 
 def business(detail, element=""):
-    return Fault(
-        "6000",
-        "A business validation error has occurred while processing your request",
-        f"Business Validation Error: {detail}",
-        element=element,
-    )
+    return fault("6000", f"Business Validation Error: {detail}", element)
 
 
 def invalid(detail, element=""):
-    return Fault("2010", "Request has invalid or unsupported property", detail, element=element)
+    return fault("2010", detail, element)
 
 
 def parser_error(detail):
-    return Fault("4000", "Error parsing query", f"QueryParserError: {detail}")
+    return fault("4000", f"QueryParserError: {detail}")
 
 
 def unsupported(operation, entity):
-    return Fault("500", "Unsupported Operation", f"Operation {operation} is not supported.", element=entity)
+    return fault("500", f"Operation {operation} is not supported.", entity)
+
+
+def system_failure(detail):
+    """The HTTP 500 SystemFault QBO answers when it fails on its side."""
+    return Fault(
+        "10000", MESSAGES["10000"], f"System Failure Error: {detail}", status=500, ftype="SystemFault"
+    )

@@ -1,30 +1,14 @@
 """The QBO emulator behaves like QuickBooks Online where the sync depends on it (see qbo-reference.md)."""
 
-import base64
-import hashlib
-import hmac
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 import requests
 
-from qbo_emulator import Emulator
+# the same client, redirect and 401 body the black-box conformance suite spells out
+from test_emulator_conformance import AUTH_401 as AUTH_FAULT
+from test_emulator_conformance import CLIENT_ID, CLIENT_SECRET, REDIRECT, SCOPE
+from test_emulator_conformance import authorize as consent
 
-CLIENT_ID = "emu-client"
-CLIENT_SECRET = "emu-secret"
-REDIRECT = "http://127.0.0.1:9/callback"
-SCOPE = "com.intuit.quickbooks.accounting"
-AUTH_FAULT = {
-    "fault": {
-        "error": [
-            {"message": "message=AuthenticationFailed; errorCode=003200; statusCode=401", "code": "3200"}
-        ],
-        "type": "AUTHENTICATION",
-    }
-}
+from qbo_emulator import Emulator
 
 
 class Api:
@@ -79,26 +63,6 @@ def api(emu):
     return Api(emu)
 
 
-def authorize(emu, **extra):
-    params = {
-        "client_id": CLIENT_ID,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "st-1",
-        **extra,
-    }
-    r = requests.get(emu.base_url + "/oauth2/authorize", params=params, allow_redirects=False, timeout=10)
-    return r
-
-
-def callback_params(r):
-    assert r.status_code == 302, r.text
-    location = r.headers["Location"]
-    assert location.startswith(REDIRECT + "?")
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
 def token_call(emu, data, auth=(CLIENT_ID, CLIENT_SECRET)):
     return requests.post(emu.base_url + "/oauth2/v1/tokens/bearer", data=data, auth=auth, timeout=10)
 
@@ -107,8 +71,8 @@ def token_call(emu, data, auth=(CLIENT_ID, CLIENT_SECRET)):
 
 
 def test_code_flow_gives_intuit_shaped_tokens_and_code_is_single_use(emu):
-    cb = callback_params(authorize(emu))
-    assert cb["state"] == "st-1" and cb["realmId"] == emu.realm_id and cb["code"]
+    cb = consent(emu.base_url)
+    assert cb["state"] == "st-42" and cb["realmId"] == emu.realm_id and cb["code"]
     r = token_call(emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT})
     assert r.status_code == 200, r.text
     tok = r.json()
@@ -122,12 +86,12 @@ def test_code_flow_gives_intuit_shaped_tokens_and_code_is_single_use(emu):
 
 
 def test_code_is_bound_to_redirect_uri_and_expires_after_ten_minutes(emu):
-    cb = callback_params(authorize(emu))
+    cb = consent(emu.base_url)
     r = token_call(
         emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT + "x"}
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
-    cb = callback_params(authorize(emu))
+    cb = consent(emu.base_url)
     emu.clock.advance(601)
     r = token_call(emu, {"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
@@ -174,17 +138,19 @@ def test_revoke_kills_the_whole_token_family(emu):
 
 def test_denied_consent_and_unknown_client(emu):
     emu.deny_consent = True
-    cb = callback_params(authorize(emu))
-    assert cb == {"error": "access_denied", "state": "st-1"}
+    cb = consent(emu.base_url)
+    assert cb == {"error": "access_denied", "state": "st-42"}
     emu.deny_consent = False
-    assert callback_params(authorize(emu, simulate="deny"))["error"] == "access_denied"
-    assert authorize(emu, client_id="someone-else").status_code == 400
+    assert consent(emu.base_url, simulate="deny")["error"] == "access_denied"
+    params = {"client_id": "someone-else", "redirect_uri": REDIRECT, "response_type": "code", "scope": SCOPE}
+    r = requests.get(emu.base_url + "/oauth2/authorize", params=params, allow_redirects=False, timeout=10)
+    assert r.status_code == 400
 
 
 def test_consent_picks_the_chosen_company(emu):
     second = emu.add_company(seed="empty", name="Second Co")
     emu.consent_realm = second
-    assert callback_params(authorize(emu))["realmId"] == second
+    assert consent(emu.base_url)["realmId"] == second
 
 
 # === AUTH ON THE API === #
@@ -589,53 +555,6 @@ def test_request_log_and_counters(emu, api):
     api.create("Class", {"Name": "Counted"})
     assert emu.counters["GET query"] == 1 and emu.counters["POST class"] == 1
     assert emu.request_log[0]["entity"] == "Term" and emu.request_log[1]["status"] == 200
-
-
-# === WEBHOOKS === #
-
-
-class _Sink(BaseHTTPRequestHandler):
-    received = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.mark.parametrize("fmt", ["classic", "cloudevents"])
-def test_webhook_is_signed_with_the_verifier_token(emu, api, fmt):
-    _Sink.received = []
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        emu.set_webhook(f"http://127.0.0.1:{sink.server_address[1]}/hook", fmt, verifier_token="verif-123")
-        cust = api.create("Customer", {"DisplayName": "Hooked Inc"})
-        assert emu.flush_webhooks(5)
-        headers, body = _Sink.received[0]
-        expected = base64.b64encode(hmac.new(b"verif-123", body, hashlib.sha256).digest()).decode()
-        sig = {k.lower(): v for k, v in headers.items()}["intuit-signature"]
-        assert hmac.compare_digest(sig, expected)
-        payload = json.loads(body)
-        if fmt == "classic":
-            note = payload["eventNotifications"][0]
-            assert note["realmId"] == emu.realm_id
-            assert {"name": "Customer", "id": cust["Id"], "operation": "Create"}.items() <= note[
-                "dataChangeEvent"
-            ]["entities"][0].items()
-        else:
-            assert payload[0]["type"] == "qbo.customer.created.v1"
-            assert (
-                payload[0]["intuitentityid"] == cust["Id"] and payload[0]["intuitaccountid"] == emu.realm_id
-            )
-    finally:
-        sink.shutdown()
-        sink.server_close()
 
 
 # === SEEDS === #

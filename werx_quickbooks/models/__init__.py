@@ -1,14 +1,16 @@
-from . import qbo_connection
-from . import qbo_connection_token
-from . import qbo_oauth_state
-from . import qbo_sync_run
-from . import res_config_settings
-from . import qbo_mapped_mixin
-from . import qbo_account
-from . import qbo_term
-from . import qbo_class
-from . import qbo_location
-from . import qbo_payment_method
-from . import qbo_tax
-from . import qbo_connection_lists
-from . import account_account
+from . import (
+    account_account,
+    qbo_account,
+    qbo_class,
+    qbo_connection,
+    qbo_connection_lists,
+    qbo_connection_token,
+    qbo_location,
+    qbo_mapped_mixin,
+    qbo_oauth_state,
+    qbo_payment_method,
+    qbo_sync_run,
+    qbo_tax,
+    qbo_term,
+    res_config_settings,
+)

@@ -1,4 +1,5 @@
 # Part of werx_quickbooks. License LGPL-3.
+import datetime
 import hmac
 import logging
 import time
@@ -22,6 +23,11 @@ SYNC_LOCK_SPACE = 0x51B0
 # How often and how long a refresh waits for another worker holding the token row.
 REFRESH_LOCK_ATTEMPTS = 20
 REFRESH_LOCK_WAIT = 0.25    # seconds
+
+
+def wait_for_lock(attempt):
+    """Sleep a little longer after each failed attempt to take the token row (at most 1 s)."""
+    time.sleep(min(REFRESH_LOCK_WAIT * (attempt + 1), 1.0))
 
 
 def in_test():
@@ -101,6 +107,16 @@ class QBOConnection(models.Model):
     _sql_constraints = [
         ('company_unique', 'unique(company_id)', 'An Odoo company has one QuickBooks connection.'),
     ]
+
+    def init(self):
+        # One live connection per QuickBooks company. The sign-in checks it with a clear
+        # message first; the index closes the race of two companies signing in at once.
+        # Disconnected connections keep their realm (to resume) and are not counted.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS qbo_connection_live_realm_unique
+                ON qbo_connection (environment, realm_id)
+             WHERE state IN ('connected', 'needs_reconnect')
+        """)
 
     # === COMPUTE METHODS === #
 
@@ -247,14 +263,18 @@ class QBOConnection(models.Model):
         """Run a sync now and tell the user how it went."""
         self.ensure_one()
         self._qbo_check_admin()
-        run = self._sync('manual')
+        if self.initial_import_state in ('pending', 'failed'):
+            # The import has not run (or failed): the button runs it rather than a plain sync.
+            run = self._sync_initial_import()
+        else:
+            run = self._sync('manual')
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
                 'title': self.env._('QuickBooks sync'),
                 'message': run.summary,
-                'type': 'success' if run.state == 'done' else 'warning',
+                'type': {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning'),
                 'sticky': run.state != 'done',
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
@@ -399,7 +419,7 @@ class QBOConnection(models.Model):
         except QBOError as exc:
             _logger.warning('QuickBooks code exchange failed for connection %s: %r', self.id, exc)
             raise UserError(self.env._('QuickBooks did not complete the sign-in: %s', exc.message)) from None
-        company_name = self._qbo_read_company_name(realm_id, tokens)
+        company_name, tokens = self._qbo_read_company_name(realm_id, tokens)
         if self.realm_id and self.realm_id != realm_id:
             self._qbo_store_tokens(tokens, kind='pending')
             sudo_self.write({'pending_realm_id': realm_id, 'pending_company_name': company_name})
@@ -415,6 +435,11 @@ class QBOConnection(models.Model):
         """Store the tokens and realm, mark connected, and start the initial import if needed."""
         self.ensure_one()
         resumed = bool(self.realm_id)
+        # A sign-in to another company may have been waiting; this one supersedes it.
+        pending = self._qbo_token_row('pending')
+        if pending:
+            self._qbo_revoke_quietly(pending.refresh_token)
+            pending.unlink()
         self._qbo_store_tokens(tokens)
         self.sudo().write({
             'realm_id': realm_id,
@@ -436,18 +461,23 @@ class QBOConnection(models.Model):
             self._start_initial_import()
 
     def _qbo_read_company_name(self, realm_id, tokens):
-        """Return the QBO company's name (CompanyInfo), or False if it cannot be read now."""
+        """Return (the QBO company's name or False if it cannot be read now, the tokens to keep).
+
+        The tokens were just issued and are not saved yet, so this client refreshes on its
+        own; should it ever have to, the rotated tokens come back to be saved.
+        """
         sudo_self = self.sudo()
         from ..qbo.client import QBOClient
-        # Fresh tokens: no refresh needed, and the token row may not be committed yet.
+        latest = {'tokens': tokens}
         client = QBOClient(self._qbo_endpoints(), realm_id, tokens,
-                           client_id=sudo_self.client_id, client_secret=sudo_self.client_secret)
+                           client_id=sudo_self.client_id, client_secret=sudo_self.client_secret,
+                           on_tokens=lambda new: latest.update(tokens=new))
         try:
             info = client.company_info() or {}
         except QBOError as exc:
             _logger.warning('Could not read CompanyInfo for connection %s: %r', self.id, exc)
-            return False
-        return info.get('CompanyName') or info.get('LegalName') or False
+            return False, latest['tokens']
+        return info.get('CompanyName') or info.get('LegalName') or False, latest['tokens']
 
     def _qbo_disconnect(self):
         self.ensure_one()
@@ -544,7 +574,7 @@ class QBOConnection(models.Model):
             except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
                 # Another worker holds the row (or committed under our snapshot): try again
                 # with a new transaction, which will see its tokens.
-                time.sleep(min(REFRESH_LOCK_WAIT * (attempt + 1), 1.0))
+                wait_for_lock(attempt)
             finally:
                 # The other cursor changed rows this transaction may have cached.
                 self.env['qbo.connection.token'].invalidate_model()
@@ -705,13 +735,26 @@ class QBOConnection(models.Model):
         """Run the initial import of every connection waiting for it."""
         waiting = self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')])
         for connection in waiting:
-            connection.initial_import_state = 'running'
-            connection._qbo_commit()
             try:
-                run = connection._sync('initial')
+                connection._sync_initial_import()
             except UserError as exc:
+                # Another run holds the connection: try again in a few minutes.
                 _logger.info('QuickBooks: initial import of connection %s postponed: %s', connection.id, exc)
-                connection.initial_import_state = 'pending'
-            else:
-                connection.initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
-            connection._qbo_commit()
+                self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')._trigger(
+                    fields.Datetime.now() + datetime.timedelta(minutes=5))
+
+    def _sync_initial_import(self):
+        """Run the initial import (a sync with trigger 'initial') and record how it ended."""
+        self.ensure_one()
+        previous = self.initial_import_state
+        self.sudo().initial_import_state = 'running'
+        self._qbo_commit()
+        try:
+            run = self._sync('initial')
+        except UserError:
+            self.sudo().initial_import_state = previous
+            self._qbo_commit()
+            raise
+        self.sudo().initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
+        self._qbo_commit()
+        return run

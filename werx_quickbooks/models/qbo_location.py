@@ -3,6 +3,7 @@
 from odoo import fields, models
 
 from ..qbo import const
+from . import qbo_class  # noqa: F401 - defines qbo.analytic.mixin, which locations inherit
 
 
 class QBOLocation(models.Model):

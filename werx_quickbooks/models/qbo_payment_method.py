@@ -3,6 +3,7 @@
 from odoo import api, fields, models
 
 from ..qbo import mappers, matcher
+from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
 
 
 class QBOPaymentMethod(models.Model):

@@ -9,6 +9,7 @@ what changed is written.
 from odoo import Command, api, fields, models
 
 from ..qbo import const, mappers, matcher
+from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
 
 
 def _rate_kind(use, rate):

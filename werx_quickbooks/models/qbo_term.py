@@ -3,6 +3,7 @@
 from odoo import Command, api, fields, models
 
 from ..qbo import mappers, matcher
+from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
 
 
 def _signature(line, early, percent, days):

@@ -282,7 +282,7 @@ def _raise_for_status(status, data, lead):
 def _json_or_none(response):
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: hostile, deeply nested JSON
         return None
 
 

@@ -167,7 +167,7 @@ def parse_fault(body):
             return _parse_xml_fault(text)
         try:
             body = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):   # RecursionError: hostile, deeply nested JSON
             return None
     if not isinstance(body, dict):
         return None

@@ -79,7 +79,7 @@ def parse_notifications(body):
             raise WebhookError(detail='body is not UTF-8 text') from None
     try:
         data = json.loads(body)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):   # RecursionError: deeply nested JSON
         raise WebhookError(detail='body is not JSON') from None
     if isinstance(data, list):
         return [_cloud_event_change(event, index) for index, event in enumerate(data)]

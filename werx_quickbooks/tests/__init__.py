@@ -1,5 +1,1 @@
-from . import test_install
-from . import test_connect
-from . import test_connect_oauth
-from . import test_sync_run
-from . import test_import_lists
+from . import test_connect, test_connect_oauth, test_import_lists, test_install, test_sync_run

@@ -1,16 +1,20 @@
 # Part of werx_quickbooks. License LGPL-3.
 import datetime
+import threading
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
+from ..models import qbo_connection as qbo_connection_module
+from ..models.qbo_connection import wait_for_lock
 from ..qbo import auth as qbo_auth
 from ..qbo.errors import NeedsReconnect
-from .common import CLIENT_ID, CLIENT_SECRET, QBOEmulatorCase
+from .common import CLIENT_ID, CLIENT_SECRET, QBOEmulatorCase, QBOEmulatorMixin
 
 
 @tagged('post_install', '-at_install')
@@ -127,6 +131,17 @@ class TestConnectAccess(QBOEmulatorCase):
         with self.assertRaises(AccessError):
             connection.action_sync()
 
+    def test_the_screen_opens_for_users_and_administrators_without_the_secrets(self):
+        for user in (self.qbo_user, self.qbo_admin):
+            connection = self.connection.with_user(user)
+            views = connection.get_views([(False, 'form')])
+            fields_on_screen = list(views['models']['qbo.connection']['fields'])
+            for secret_field in ('client_secret', 'access_token', 'refresh_token', 'webhook_verifier_token'):
+                self.assertNotIn(secret_field, fields_on_screen, user.login)
+            values = connection.read(fields_on_screen)[0]
+            self.assertEqual(values['state'], 'connected')
+            self.assertIn('Connected to Emulated Company', values['status_message'])
+
     def test_a_quickbooks_administrator_connects_without_seeing_the_secret(self):
         connection = self.connection.with_user(self.qbo_admin)
         with self.assertRaises(AccessError):
@@ -155,6 +170,21 @@ class TestConnectAccess(QBOEmulatorCase):
     def test_one_connection_per_company(self):
         with self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env['qbo.connection'].create({'company_id': self.env.company.id})
+
+    @mute_logger('odoo.sql_db')
+    def test_one_live_connection_per_quickbooks_company_even_in_a_race(self):
+        company_b = self.env['res.company'].create({'name': 'Company B'})
+        connection_b = self._make_connection(company_b, connected=False)
+        # As if company B's sign-in slipped past the check while A's was being saved.
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
+            connection_b.sudo().write({'realm_id': self.connection.realm_id, 'state': 'connected'})
+            connection_b.flush_recordset()
+        # A disconnected connection keeps its realm and does not block anyone.
+        self.connection.action_disconnect()
+        self.env.flush_all()
+        connection_b.sudo().write({'realm_id': self.connection.realm_id, 'state': 'connected'})
+        connection_b.flush_recordset()
+        self.assertEqual(connection_b.state, 'connected')
 
     def test_menu_opens_the_company_connection_and_makes_one_if_needed(self):
         company_c = self.env['res.company'].create({'name': 'Company C'})
@@ -192,3 +222,86 @@ class TestConnectDisconnect(QBOEmulatorCase):
         self.assertFalse(self.connection._qbo_tokens())
         self.assertIn('revoke', self.connection.connect_message)
         self.assertNotIn(CLIENT_SECRET, self.connection.connect_message)
+
+
+@tagged('post_install', '-at_install')
+class TestConnectConcurrentRefresh(QBOEmulatorMixin, TransactionCase):
+    """Two workers refresh at the same moment, each on its own database connection, as in production.
+
+    No registry test mode here: every cursor is a real one, so the row lock and the
+    commit are the real thing. The connection is committed for the test and removed after.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_emulator()
+
+    def _committed_connection(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env['res.company'].search([], limit=1, order='id')
+            connection = env['qbo.connection'].create({
+                'company_id': company.id, 'environment': 'custom', 'base_url': self.emulator.base_url,
+                'client_id': CLIENT_ID, 'client_secret': CLIENT_SECRET,
+                'realm_id': self.emulator.realm_id, 'state': 'connected',
+            })
+            tokens = qbo_auth.Tokens.from_reply(self.emulator.issue_tokens())
+            tokens.expires_at = fields.Datetime.now() - datetime.timedelta(minutes=1)
+            connection._qbo_store_tokens(tokens)
+            connection_id = connection.id
+        self.addCleanup(self._drop_connection, connection_id)
+        return connection_id, tokens
+
+    def _drop_connection(self, connection_id):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})['qbo.connection'].browse(connection_id).unlink()
+
+    def test_two_workers_refreshing_at_once_end_with_one_valid_token(self):
+        connection_id, old_tokens = self._committed_connection()
+        # Intuit answers slowly: the second worker arrives while the first holds the lock.
+        self.emulator.inject('slow', count=1, path_contains='tokens/bearer')
+        self.emulator.slow_seconds = 1.0
+        self.emulator.reset_log()
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def worker():
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait(timeout=10)
+                    connection = env['qbo.connection'].browse(connection_id)
+                    results.append(connection._qbo_refresh_tokens(old_tokens))
+            except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _i in range(2)]
+        # The test runner holds the registry lock for the whole run; let the workers' new
+        # environments through, as registry test mode does for HttpCase.
+        waits = []
+
+        def count_waits(attempt):
+            waits.append(attempt)
+            wait_for_lock(attempt)
+
+        with patch.object(Registry, '_lock', DummyRLock()), \
+                patch.object(qbo_connection_module, 'wait_for_lock', count_waits):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        self.assertFalse(errors, errors)
+        self.assertEqual(len(results), 2)
+        self.assertTrue(waits, 'the second worker found the row locked and waited')
+        self.assertEqual(self.emulator.counters['POST token'], 1, 'Intuit is asked once')
+        self.assertEqual(results[0].refresh_token, results[1].refresh_token)
+        self.assertNotEqual(results[0].refresh_token, old_tokens.refresh_token)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            stored = env['qbo.connection'].browse(connection_id)._qbo_tokens()
+        self.assertEqual(stored.refresh_token, results[0].refresh_token, 'the rotated token is committed')
+        # The one stored refresh token is valid at Intuit.
+        fresh = qbo_auth.refresh_tokens(qbo_auth.endpoints_for('custom', self.emulator.base_url),
+                                        CLIENT_ID, CLIENT_SECRET, stored.refresh_token)
+        self.assertTrue(fresh.access_token)

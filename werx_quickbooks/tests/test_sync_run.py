@@ -116,3 +116,14 @@ class TestSyncRun(QBOEmulatorCase):
             self.env['qbo.connection']._cron_initial_import()
         self.assertEqual(seen, ['initial'])
         self.assertEqual(self.connection.initial_import_state, 'done')
+
+    def test_sync_button_runs_a_pending_initial_import(self):
+        self.connection.initial_import_state = 'pending'
+        seen = []
+        with patch.object(type(self.connection), '_sync_qbo2odoo',
+                          lambda connection, run, client: seen.append(run.trigger)):
+            self.connection.action_sync()
+            self.assertEqual(seen, ['initial'])
+            self.assertEqual(self.connection.initial_import_state, 'done')
+            self.connection.action_sync()
+        self.assertEqual(seen, ['initial', 'manual'])
