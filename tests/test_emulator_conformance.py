@@ -719,6 +719,15 @@ def test_hostile_queries_are_faults(local, stmt):
     local.call("POST", "query", stmt, headers={"Content-Type": "application/text"}).fault()
 
 
+def test_a_backtracking_like_pattern_answers_at_once(emu, local):
+    emu.store.create(emu.realm_id, "Customer", {"DisplayName": "Long Notes Co", "Notes": "a" * 2000})
+    start = time.monotonic()
+    found = local.query("SELECT * FROM Customer WHERE Notes LIKE '" + "%a" * 40 + "%b'")
+    assert found == {} and time.monotonic() - start < 2
+    hit = local.query("SELECT * FROM Customer WHERE Notes LIKE '" + "%a" * 40 + "%'")["Customer"]
+    assert [c["DisplayName"] for c in hit] == ["Long Notes Co"]
+
+
 def test_huge_maxresults_is_served_capped(local):
     r = local.get("query", query="SELECT * FROM Account MAXRESULTS 999999999999")
     assert r.status == 200 and r.json()["QueryResponse"]["maxResults"] <= 1000
