@@ -1,6 +1,7 @@
 """Clock, time formats and the QBO fault type shared by the emulator modules."""
 
 import json
+import math
 import re
 import threading
 import time
@@ -97,9 +98,24 @@ def loads(raw):
     end up as the same ValueError, never as an internal error.
     """
     try:
-        return json.loads(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+        return json.loads(
+            raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw,
+            parse_float=_finite,
+            parse_constant=_no_constant,
+        )
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_date(value):

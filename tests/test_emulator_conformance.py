@@ -743,10 +743,22 @@ def test_huge_maxresults_is_served_capped(local):
         b"[1, 2]",
         b'{"Name": "Terms", "DueDays": "soon"}',
         b'{"Name": "Terms", "DiscountPercent": {"a": 1}}',
+        b'{"Name": "Terms", "DueDays": 1e999}',
+        b'{"Name": "Terms", "DueDays": NaN}',
+        b'{"Name": "Terms", "DueDays": 1' + b"0" * 400 + b"}",
+        b'{"Name": "Terms", "DueDays": 1' + b"0" * 5000 + b"}",
+        b'{"Name": "Terms", "DayOfMonthDue": 45}',
     ],
 )
 def test_hostile_bodies_are_faults(local, body):
     local.call("POST", "term", body, headers={"Content-Type": "application/json"}).fault()
+
+
+def test_hostile_numbers_in_items_and_tax_codes_are_faults(local):
+    local.post("item", {"Name": "Huge price", "Type": "Service", "UnitPrice": 10**400}).fault()
+    detail = {"TaxRateName": "Bad rate", "RateValue": "lots", "TaxAgencyId": "1"}
+    local.post("taxservice/taxcode", {"TaxCode": "Hostile", "TaxRateDetails": [detail]}).fault()
+    local.post("taxservice/taxcode", {"TaxCode": "Hostile", "TaxRateDetails": ["junk"]}).fault()
 
 
 def test_hostile_batch_and_invoice_bodies_are_faults(local):
