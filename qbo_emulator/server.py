@@ -595,7 +595,7 @@ class Emulator:
                 if len(keys) != 1:
                     raise invalid("Each batch item needs exactly one entity object or a Query")
                 entity = canon_entity(keys[0])
-                op = (item.get("operation") or "").lower()
+                op = str(item.get("operation") or "").lower()
                 if op not in ("create", "update", "delete", "void"):
                     raise invalid(f"Unsupported batch operation '{item.get('operation')}'", "operation")
                 payload = item[keys[0]]

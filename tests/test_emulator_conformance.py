@@ -762,7 +762,8 @@ def test_hostile_numbers_in_items_and_tax_codes_are_faults(local):
 
 
 def test_hostile_batch_and_invoice_bodies_are_faults(local):
-    out = local.ok(local.post("batch", {"BatchItemRequest": [{"bId": "1", "Query": 42}, "junk"]}))
+    items = [{"bId": "1", "Query": 42}, "junk", {"bId": "3", "operation": 5, "Class": {"Name": "B"}}]
+    out = local.ok(local.post("batch", {"BatchItemRequest": items}))
     assert all("Fault" in item for item in out["BatchItemResponse"])
     bad = {"CustomerRef": {"value": "1"}, "Line": [{"DetailType": "SalesItemLineDetail", "Amount": "lots"}]}
     local.post("invoice", bad).fault()
