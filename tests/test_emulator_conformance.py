@@ -272,7 +272,7 @@ def test_code_works_once_and_needs_basic_client_auth(server):
     assert r.status in (400, 401) and r.json()["error"] == "invalid_client"
     assert token_call(server, form).status == 200
     r = token_call(server, form)
-    assert r.status == 400 and r.json()["error"] == "invalid_grant"
+    assert r.status == 400 and r.json() == {"error": "invalid_grant"}
 
 
 def test_refresh_rotates_and_a_spent_token_is_invalid_grant(server):
@@ -283,7 +283,7 @@ def test_refresh_rotates_and_a_spent_token_is_invalid_grant(server):
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"] and second["expires_in"] == 3600
     r = token_call(server, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
-    assert r.status == 400 and r.json()["error"] == "invalid_grant"
+    assert r.status == 400 and r.json() == {"error": "invalid_grant"}
     r = token_call(server, {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]})
     assert r.status == 200
 
@@ -516,6 +516,27 @@ def test_delete_invoice_and_cdc_marks_it_deleted(fresh):
     assert cust["Id"] in {c["Id"] for c in found["Customer"]}
     tomb = next(i for i in found["Invoice"] if i["Id"] == inv["Id"])
     assert tomb["status"] == "Deleted" and "MetaData" in tomb
+
+
+def test_void_and_tax_codes_through_the_tax_service(local):
+    item = local.query("SELECT * FROM Item WHERE Type = 'Service' MAXRESULTS 1")["Item"][0]
+    line = {"Amount": 25, "DetailType": "SalesItemLineDetail"}
+    line["SalesItemLineDetail"] = {"ItemRef": {"value": item["Id"]}}
+    inv = local.create("Invoice", {"CustomerRef": {"value": "2"}, "Line": [line]})
+    voided = local.ok(
+        local.post("invoice", {"Id": inv["Id"], "SyncToken": inv["SyncToken"]}, operation="void")
+    )
+    assert voided["Invoice"]["TotalAmt"] == 0 and voided["Invoice"]["SyncToken"] != inv["SyncToken"]
+    local.post("taxcode", {"Name": "Direct"}).fault()  # read-only endpoint
+    agency = local.query("SELECT * FROM TaxAgency")["TaxAgency"][0]
+    detail = {"TaxRateName": "Conformance Rate", "RateValue": "2.5", "TaxAgencyId": agency["Id"]}
+    made = local.post("taxservice/taxcode", {"TaxCode": "Conformance Tax", "TaxRateDetails": [detail]})
+    assert made.status == 200, made.body  # a TaxService reply, without QBO's usual "time"
+    made = made.json()
+    code = local.ok(local.get("taxcode/" + made["TaxCodeId"]))["TaxCode"]
+    assert code["Name"] == "Conformance Tax" and code["SalesTaxRateList"]["TaxRateDetail"]
+    rate_id = code["SalesTaxRateList"]["TaxRateDetail"][0]["TaxRateRef"]["value"]
+    assert local.ok(local.get("taxrate/" + rate_id))["TaxRate"]["RateValue"] == 2.5
 
 
 def test_cdc_window_cap_and_tax_entities(fresh):
