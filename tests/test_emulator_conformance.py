@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -177,6 +178,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _wait_for(proc, port, log):
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.seek(0)
+                pytest.fail("the emulator did not start: " + log.read().decode(errors="replace"))
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def server():
     """`python -m qbo_emulator` exactly as the issue starts it."""
@@ -184,27 +199,19 @@ def server():
     cmd = [sys.executable, "-m", "qbo_emulator", "--port", str(port), "--seed", "demo"]
     cmd += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--verifier-token", VERIFIER]
     cmd += ["--access-token-ttl", "3600", "--seed-scale", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
+    # its log goes to a file, not a pipe: a full pipe would block the emulator
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        _wait_for(proc, port, log)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                pytest.fail("the emulator did not start: " + proc.stderr.read().decode(errors="replace"))
-            time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+                proc.wait(5)
 
 
 @pytest.fixture(scope="module")
