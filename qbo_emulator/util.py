@@ -16,6 +16,7 @@ _ISO_RE = re.compile(
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+_PLUS_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
 class Clock:
@@ -70,7 +71,8 @@ def parse_time(value):
     """
     if not isinstance(value, str):
         return None
-    m = _ISO_RE.match(value.strip())
+    # an unencoded '+' in a URL arrives as a space: "10:00:00 07:00" means "10:00:00+07:00"
+    m = _ISO_RE.match(_PLUS_AS_SPACE.sub(r"\1+\2", value.strip()))
     if not m:
         return None
     y, mo, d, hh, mi, ss, frac, tz = m.groups()

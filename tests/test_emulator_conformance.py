@@ -546,6 +546,13 @@ def test_void_and_tax_codes_through_the_tax_service(local):
     assert local.ok(local.get("taxrate/" + rate_id))["TaxRate"]["RateValue"] == 2.5
 
 
+def test_cdc_takes_an_offset_whose_plus_was_not_url_encoded(emu, local):
+    since = (emu.clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    path = f"/v3/company/{local.realm}/cdc?entities=Customer&changedSince={since}&minorversion=75"
+    r = request(local.base, "GET", path, headers={"Authorization": f"Bearer {local.token}"})
+    assert r.status == 200, r.body  # sent raw, the '+' arrives as a space
+
+
 def test_cdc_window_cap_and_tax_entities(fresh):
     api = Api(fresh.base_url, fresh.realm_id, fresh.issue_tokens()["access_token"])
     now = fresh.clock.now()
