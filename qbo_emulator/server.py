@@ -595,7 +595,7 @@ class Emulator:
                 if len(keys) != 1:
                     raise invalid("Each batch item needs exactly one entity object or a Query")
                 entity = canon_entity(keys[0])
-                op = (item.get("operation") or "").lower()
+                op = str(item.get("operation") or "").lower()
                 if op not in ("create", "update", "delete", "void"):
                     raise invalid(f"Unsupported batch operation '{item.get('operation')}'", "operation")
                 payload = item[keys[0]]
@@ -675,6 +675,8 @@ class Emulator:
         rate_refs = []
         # validate everything first so a bad detail leaves nothing half-created
         for i, det in enumerate(details):
+            if not isinstance(det, dict):
+                raise invalid("Each TaxRateDetails item must be an object", f"TaxRateDetails[{i}]")
             if det.get("TaxRateId"):
                 if str(det["TaxRateId"]) not in co.objects["TaxRate"]:
                     raise invalid_ref(f"TaxRateDetails[{i}].TaxRateId", "TaxRate", det["TaxRateId"])
@@ -683,6 +685,10 @@ class Emulator:
                     raise required(f"TaxRateDetails[{i}].TaxRateName")
                 if det.get("RateValue") in (None, ""):
                     raise required(f"TaxRateDetails[{i}].RateValue")
+                try:
+                    det["RateValue"] = float(det["RateValue"])
+                except (TypeError, ValueError, OverflowError):
+                    raise invalid("RateValue must be a number", f"TaxRateDetails[{i}].RateValue") from None
                 if not det.get("TaxAgencyId"):
                     raise required(f"TaxRateDetails[{i}].TaxAgencyId")
         for det in details:
