@@ -17,6 +17,9 @@ class QBOAnalyticMixin(models.AbstractModel):
 
     analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo analytic account',
                                           index=True, ondelete='set null')
+    children_plan_id = fields.Many2one(
+        'account.analytic.plan', string='Plan of its sub-records', readonly=True, ondelete='set null',
+        help='The sub-plan that holds the analytic accounts of its children, so Odoo reports roll them up.')
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -33,7 +36,7 @@ class QBOAnalyticMixin(models.AbstractModel):
     def _qbo_odoo_candidates(self, state):
         state['plan'] = self._qbo_plan()
         accounts = self.env['account.analytic.account'].with_context(active_test=False).search_fetch(
-            [('plan_id', '=', state['plan'].id), ('company_id', 'in', [False, state['company'].id])],
+            [('root_plan_id', '=', state['plan'].id), ('company_id', 'in', [False, state['company'].id])],
             ['name'])
         return [{'ref': acc.id, 'key': None, 'names': matcher.name_keys(acc.name), 'kind': None,
                  'label': acc.name} for acc in accounts]
@@ -48,6 +51,34 @@ class QBOAnalyticMixin(models.AbstractModel):
             'company_id': state['company'].id,
             'active': values['active'],
         }
+
+
+    @api.model
+    def _qbo_link_parents(self, values_list, state):
+        """Link parents, then keep the hierarchy in Odoo: a parent's children sit in its sub-plan."""
+        res = super()._qbo_link_parents(values_list, state)
+        children = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection'])
+            + [('qbo_id', 'in', [v['qbo_id'] for v in values_list if v.get('parent_qbo_id')]),
+               ('match_state', '=', 'created'), ('analytic_account_id', '!=', False)])
+        if not children:
+            return res
+        if 'plan' not in state:
+            state['plan'] = self._qbo_plan()
+        # Shallow parents first: a parent's sub-plan nests in the plan that holds the parent.
+        by_parent = children.grouped('parent_id')
+        for parent in sorted(by_parent, key=lambda p: (p.full_name or '').count(':')):
+            if not parent:
+                continue
+            plan = parent.children_plan_id
+            if not plan:
+                holder = parent.analytic_account_id.plan_id or state['plan']
+                plan = self.env['account.analytic.plan'].create({'name': parent.name, 'parent_id': holder.id})
+                parent.with_context(qbo_sync=True).children_plan_id = plan
+            accounts = by_parent[parent].analytic_account_id.filtered(lambda a, p=plan: a.plan_id != p)
+            if accounts:
+                accounts.with_context(tracking_disable=True).write({'plan_id': plan.id})
+        return res
 
 
 class QBOClass(models.Model):

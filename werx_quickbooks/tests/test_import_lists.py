@@ -153,10 +153,16 @@ class TestListsImport(ListsCase):
                                                ('full_name', '=', 'Commercial:Retail')])
         self.assertEqual(retail.parent_id.name, 'Commercial')
         self.assertEqual(retail.analytic_account_id.name, 'Commercial:Retail')
-        self.assertEqual(retail.analytic_account_id.plan_id.name, 'QuickBooks Classes')
+        # The hierarchy in Odoo: children sit in their parent's sub-plan of the QuickBooks plan.
+        self.assertEqual(retail.analytic_account_id.plan_id.name, 'Commercial')
+        self.assertEqual(retail.analytic_account_id.plan_id.parent_id.name, 'QuickBooks Classes')
+        self.assertEqual(retail.parent_id.analytic_account_id.plan_id.name, 'QuickBooks Classes')
+        self.assertEqual(retail.analytic_account_id.root_plan_id,
+                         retail.parent_id.analytic_account_id.plan_id)
         harbor = self.env['qbo.location'].search([('connection_id', '=', self.connection.id),
                                                   ('full_name', '=', 'South Region:Harbor')])
-        self.assertEqual(harbor.analytic_account_id.plan_id.name, 'QuickBooks Locations')
+        self.assertEqual(harbor.analytic_account_id.root_plan_id.name, 'QuickBooks Locations')
+        self.assertEqual(harbor.analytic_account_id.plan_id.name, 'South Region')
         government = self.env['qbo.class'].with_context(active_test=False).search(
             [('connection_id', '=', self.connection.id), ('name', '=', 'Government')])
         self.assertFalse(government.analytic_account_id.active)
