@@ -74,8 +74,11 @@ class QBOMappedMixin(models.AbstractModel):
             if not mapping[self._qbo_odoo_field]:
                 raise UserError(self.env._('Pick the Odoo record to link "%s" to first.',
                                            mapping.display_name))
-            mapping.write({'match_state': 'matched', 'last_error': False,
-                           'match_note': self.env._('Linked by %s', self.env.user.name)})
+            vals = {'match_state': 'matched', 'last_error': False,
+                    'match_note': self.env._('Linked by %s', self.env.user.name)}
+            vals.update(self._qbo_extra_link_values({self._qbo_odoo_field: mapping[self._qbo_odoo_field].id},
+                                                    None, None))
+            mapping.write(vals)
         return True
 
     def action_open_link(self):
@@ -154,7 +157,21 @@ class QBOMappedMixin(models.AbstractModel):
             connection._qbo_commit()
         if not seen and run:
             run._set_total(self._qbo_entity, 0, label=self._qbo_label)
+        self._qbo_link_orphans(state)
+        connection._qbo_commit()
         return state
+
+    @api.model
+    def _qbo_link_orphans(self, state):
+        """Link children whose parent came in a later page than they did (one query when none)."""
+        if 'parent_id' not in self._fields:
+            return
+        orphans = self.with_context(active_test=False).search_fetch(
+            self._qbo_domain(state['connection'])
+            + [('parent_qbo_id', '!=', False), ('parent_id', '=', False)], ['qbo_id', 'parent_qbo_id'])
+        if orphans:
+            self._qbo_link_parents([{'qbo_id': o.qbo_id, 'parent_qbo_id': o.parent_qbo_id} for o in orphans],
+                                   state)
 
     @api.model
     def _qbo_import_changes(self, connection, run, client, objects, cache):
@@ -390,6 +407,8 @@ class QBOMappedMixin(models.AbstractModel):
         for qbo_id, parent_qbo_id in wanted.items():
             child = by_qbo_id.get(qbo_id)
             parent = by_qbo_id.get(parent_qbo_id) if parent_qbo_id else self.browse()
+            if parent is None:
+                continue  # the parent comes in a later page: _qbo_link_orphans links it then
             if child and child.parent_id != parent:
                 by_parent.setdefault(parent, self.browse())
                 by_parent[parent] |= child

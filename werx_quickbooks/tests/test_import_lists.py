@@ -1,6 +1,7 @@
 """Tier 2: the QuickBooks lists come into a real Odoo 18 from the emulator's demo company."""
 
 import contextlib
+import math
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -10,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..qbo import const
 from .common import QBOEmulatorCase
 
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
@@ -474,3 +476,29 @@ class TestListsTwoCompanies(ListsCase):
         # QBO Ids restart in every company: the same Ids live side by side under their realm.
         self.assertEqual(len(new), len(self.emulator.store.all(realm, 'Account')))
         self.assertTrue(set(new.mapped('qbo_id')) & set(old.mapped('qbo_id')))
+
+
+@tagged('post_install', '-at_install')
+class TestListsPaging(ListsCase):
+    """Lists longer than a page: progress totals, one call per page, parents in a later page."""
+
+    def test_pages_commit_one_by_one_and_late_parents_are_linked(self):
+        store, realm = self.emulator.store, self.emulator.realm_id
+        child = store.create(realm, 'Class', {'Name': 'Night Shift'})
+        parent = store.create(realm, 'Class', {'Name': 'Operations'})
+        store.update(realm, 'Class', child['Id'], {'ParentRef': {'value': parent['Id']}})
+        classes = len(self.qbo('Class'))   # 7: the child's page comes before its parent's
+        commits = []
+        Connection = type(self.connection)
+        with patch.object(const, 'PAGE_SIZE', 2), \
+                patch.object(Connection, '_qbo_commit', lambda connection: commits.append(connection.id)):
+            run = self.sync('initial')
+        self.assertEqual(run.state, 'done', run.summary)
+        stat = run.stat_ids.filtered(lambda s: s.entity == 'Class')
+        self.assertEqual((stat.total, stat.done, stat.created), (classes, classes, classes))
+        self.assertGreaterEqual(len(commits), math.ceil(classes / 2), 'a commit per page at least')
+        night = self.env['qbo.class'].search([('connection_id', '=', self.connection.id),
+                                              ('qbo_id', '=', child['Id'])])
+        self.assertEqual(night.parent_id.name, 'Operations')
+        self.assertEqual(night.analytic_account_id.name, 'Operations:Night Shift')
+        self.assertEqual(night.analytic_account_id.plan_id.name, 'Operations')
