@@ -96,7 +96,12 @@ class QBOConnection(models.Model):
         cursor = self.lists_cursor
         cache = {}
         full = not cursor or started - cursor > timedelta(days=const.CDC_MAX_DAYS) - CURSOR_MARGIN
-        models_ = [self.env[name] for name in self._qbo_list_models()]
+        # QuickBooks owns the lists: the sync keeps the chart, taxes and terms in step for the
+        # company whoever pressed Sync (a QuickBooks Administrator, checked by the button), so
+        # its Odoo writes do not depend on that user's accounting rights.
+        company = self.company_id
+        models_ = [self.env[name].sudo().with_company(company) for name in self._qbo_list_models()]
+        connection = self.sudo().with_company(company)
         changes = {}
         if not full:
             entities = [m._qbo_entity for m in models_ if m._qbo_in_cdc]
@@ -107,14 +112,14 @@ class QBOConnection(models.Model):
         for model in models_:
             if full or not model._qbo_in_cdc:
                 # TaxCode / TaxRate are not in CDC: read whole (a few records), write what changed.
-                model._qbo_import_all(self, run, client, cache)
+                model._qbo_import_all(connection, run, client, cache)
             else:
                 objects = changes.get(model._qbo_entity) or []
                 if len(objects) >= const.CDC_MAX_OBJECTS:
                     # CDC stops at 1000 per entity: more may have changed; read the list whole.
-                    model._qbo_import_all(self, run, client, cache)
+                    model._qbo_import_all(connection, run, client, cache)
                 else:
-                    model._qbo_import_changes(self, run, client, objects, cache)
+                    model._qbo_import_changes(connection, run, client, objects, cache)
         # Only now is every change up to ``started`` committed: the cursor may move.
         self._qbo_commit()
         self.sudo().write({'lists_cursor': started})

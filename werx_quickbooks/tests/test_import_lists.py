@@ -379,6 +379,15 @@ class TestListsImport(ListsCase):
         action = self.connection.action_open_lists_to_review()
         self.assertEqual(action['res_model'], 'qbo.account')
 
+    def test_a_quickbooks_administrator_without_accounting_rights_can_sync(self):
+        admin = new_test_user(self.env, 'qbo_admin_only',
+                              groups='base.group_user,werx_quickbooks.group_qbo_admin')
+        self.assertFalse(admin.has_group('account.group_account_manager'))
+        self.connection.with_user(admin).action_sync()
+        run = self.connection.last_sync_run_id
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(len(self.mappings('qbo.account')), 68)
+
     def test_progress_is_shown_and_the_user_is_told(self):
         self.connection._start_initial_import()
         self.env['qbo.connection']._cron_initial_import()
