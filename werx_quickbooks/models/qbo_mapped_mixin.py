@@ -97,11 +97,14 @@ class QBOMappedMixin(models.AbstractModel):
     def action_create_in_odoo(self):
         """Create the Odoo record for unmatched mappings from QBO's current data."""
         for connection, mappings in self.grouped('connection_id').items():
+            connection._qbo_check_admin()
             client = connection._qbo_client()
             objects = [client.read(self._qbo_entity, m.qbo_id) for m in mappings]
-            state = self._qbo_new_state(connection, None, client, {}, force_create=True)
-            self._qbo_prepare(state)
-            self._qbo_import_page(objects, state)
+            # As the sync does: the QuickBooks Administrator's say-so, the system's rights.
+            model = self.sudo().with_company(connection.company_id)
+            state = model._qbo_new_state(connection.sudo(), None, client, {}, force_create=True)
+            model._qbo_prepare(state)
+            model._qbo_import_page(objects, state)
             if state['errors']:
                 raise UserError('\n'.join(state['errors']))
         return True
@@ -110,11 +113,13 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_retry(self, failure):
         """Fetch the failed record from QBO again and import it; return True when it went through."""
         connection = failure.connection_id
+        connection._qbo_check_admin()
         client = connection._qbo_client()
         obj = client.read(self._qbo_entity, failure.qbo_id)
-        state = self._qbo_new_state(connection, None, client, {})
-        self._qbo_prepare(state)
-        self._qbo_import_page([obj], state)
+        model = self.sudo().with_company(connection.company_id)
+        state = model._qbo_new_state(connection.sudo(), None, client, {})
+        model._qbo_prepare(state)
+        model._qbo_import_page([obj], state)
         if state['errors']:
             failure.write({'state': 'retried', 'message': '\n'.join(state['errors'])})
             return False
