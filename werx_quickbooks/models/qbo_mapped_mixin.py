@@ -182,6 +182,7 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_import_changes(self, connection, run, client, objects, cache):
         """Bring in the records CDC reported as changed, committing page by page."""
         state = self._qbo_new_state(connection, run, client, cache)
+        objects = objects + self._qbo_fetch_failed(state, {str(obj.get('Id')) for obj in objects})
         if run:
             run._set_total(self._qbo_entity, len(objects), label=self._qbo_label)
         if not objects:
@@ -191,6 +192,25 @@ class QBOMappedMixin(models.AbstractModel):
             self._qbo_import_page(objects[start:start + const.PAGE_SIZE], state)
             connection._qbo_commit()
         return state
+
+    @api.model
+    def _qbo_fetch_failed(self, state, known_ids):
+        """Return the QBO objects of mappings left in error, read again (nothing to read: no call).
+
+        CDC only reports what changed in QBO; a record Odoo refused last time is tried again on
+        every sync until it goes through.
+        """
+        failed = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('match_state', '=', 'error')]).mapped('qbo_id')
+        ids = [qbo_id for qbo_id in failed if qbo_id not in known_ids]
+        objects = []
+        for start in range(0, len(ids), const.PAGE_SIZE):
+            chunk = ids[start:start + const.PAGE_SIZE]
+            where = 'Id IN (%s)' % ', '.join("'%s'" % i.replace("'", "\\'") for i in chunk)
+            for page in state['client'].query_pages(self._qbo_entity, where=where, include_inactive=True,
+                                                    page_size=const.PAGE_SIZE):
+                objects.extend(page)
+        return objects
 
     @api.model
     def _qbo_import_page(self, objects, state):
@@ -238,8 +258,9 @@ class QBOMappedMixin(models.AbstractModel):
             self._qbo_add(new, state)
         self._qbo_link_parents(values_list, state)
         if state['run']:
+            # Failures are counted by run._log_failure as they are logged.
             state['run']._count(self._qbo_entity, label=self._qbo_label, done=len(objects),
-                                **{k: v for k, v in counts.items() if v})
+                                **{k: v for k, v in counts.items() if v and k != 'failed'})
         return counts
 
     @api.model

@@ -379,6 +379,35 @@ class TestListsImport(ListsCase):
         action = self.connection.action_open_lists_to_review()
         self.assertEqual(action['res_model'], 'qbo.account')
 
+    def test_an_account_odoo_refuses_fails_alone_and_the_next_run_brings_it_in(self):
+        Account = type(self.env['qbo.account'])
+        original = Account._qbo_odoo_create_values
+
+        def refused(model, values, state):
+            vals = original(model, values, state)
+            if values['name'] == 'Goodwill':
+                vals['code'] = 'not a code!'   # Odoo refuses it: only letters, digits and dots
+            return vals
+        with patch.object(Account, '_qbo_odoo_create_values', refused):
+            run = self.sync('initial')
+        self.assertEqual(run.state, 'partial', run.summary)
+        goodwill = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                                   ('name', '=', 'Goodwill')])
+        self.assertEqual((goodwill.match_state, goodwill.account_id), ('error', self.env['account.account']))
+        self.assertIn('alphanumeric', goodwill.last_error)
+        self.assertEqual(run.failure_ids.record_name, 'Goodwill')
+        stat = run.stat_ids.filtered(lambda s: s.entity == 'Account')
+        self.assertEqual((stat.created, stat.failed), (60, 1), 'the rest of the page was created')
+
+        # Nothing changed in QuickBooks, yet the next sync reads the refused record again.
+        rerun = self.sync('manual')
+        self.assertEqual(rerun.state, 'done', rerun.summary)
+        self.assertEqual(rerun.api_calls, 4, 'change feed, the refused account, tax codes, tax rates')
+        goodwill = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                                   ('name', '=', 'Goodwill')])
+        self.assertEqual(goodwill.match_state, 'created')
+        self.assertEqual(goodwill.account_id.code, 'QB%s' % goodwill.qbo_id)
+
     def test_a_quickbooks_administrator_without_accounting_rights_can_sync(self):
         admin = new_test_user(self.env, 'qbo_admin_only',
                               groups='base.group_user,werx_quickbooks.group_qbo_admin')
