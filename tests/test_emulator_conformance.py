@@ -805,7 +805,7 @@ def test_hostile_batch_and_invoice_bodies_are_faults(local):
     local.post("invoice", {"CustomerRef": "1", "Line": "x"}).fault()
 
 
-def test_oversized_and_broken_lengths_are_refused_without_reading(local):
+def test_oversized_and_broken_lengths_are_refused_without_reading(emu, local):
     sock = socket.create_connection(("127.0.0.1", urlsplit(local.base).port), timeout=5)
     try:
         head = (
@@ -827,6 +827,8 @@ def test_oversized_and_broken_lengths_are_refused_without_reading(local):
     for length in ("-5", "abc"):
         r = local.call("POST", "term", None, headers={"Content-Length": length})
         assert r.status == 400 and r.json()["Fault"]["Error"][0]["code"]
+    refused = [e["status"] for e in emu.request_log if e["path"].endswith("/term") and e["status"] >= 400]
+    assert {413, 400} <= set(refused)  # refused requests are logged and counted too
 
 
 def test_a_stalled_request_frees_its_thread(fresh):
