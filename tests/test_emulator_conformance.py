@@ -603,6 +603,30 @@ def test_term_type_follows_due_days(local):
     assert {t["Type"] for t in terms if t.get("DueDays") is None} == {"DateDriven"}
 
 
+def test_entity_fields_follow_the_reference(local):
+    def first(entity, where=""):
+        return local.query(f"SELECT * FROM {entity} {where}MAXRESULTS 50")[entity]
+
+    classes = {"Asset", "Equity", "Expense", "Liability", "Revenue"}
+    assert all(a["Classification"] in classes for a in first("Account"))
+    assert all(len(a["Name"]) <= 100 for a in first("Account"))
+    assert local.post("account", {"Name": "x" * 101, "AccountType": "Bank"}).fault()["code"]
+    assert {m["Type"] for m in first("PaymentMethod")} <= {"CREDIT_CARD", "NON_CREDIT_CARD"}
+    rate = first("TaxRate")[0]
+    assert {"Name", "RateValue", "AgencyRef"} <= set(rate)
+    code = first("TaxCode")[0]
+    assert {"Name", "Taxable", "SalesTaxRateList"} <= set(code)
+    inventory = first("Item", "WHERE Type = 'Inventory' ")[0]
+    assert {"AssetAccountRef", "InvStartDate", "QtyOnHand"} <= set(inventory)
+    inv = first("Invoice")[0]
+    assert {"DocNumber", "TxnDate", "DueDate", "CustomerRef", "Line", "TotalAmt", "Balance"} <= set(inv)
+    assert set(inv["CustomerRef"]) == {"value", "name"} and isinstance(inv["CustomerRef"]["value"], str)
+    pay = next(p for p in first("Payment") if p["Line"])
+    assert {"CustomerRef", "TotalAmt", "UnappliedAmt", "Line"} <= set(pay)
+    linked = pay["Line"][0]["LinkedTxn"][0]
+    assert linked["TxnType"] == "Invoice" and local.get("invoice/" + linked["TxnId"]).status == 200
+
+
 # === DEMO SEED === #
 
 
