@@ -112,7 +112,8 @@ class OAuthServer:
             or self.families[entry["family"]]["revoked"]
             or self.clock.time() > entry["expires"]
         ):
-            raise OAuthError(400, "invalid_grant", "Incorrect or invalid refresh token")
+            # the body is exactly the reference's {"error": "invalid_grant"}
+            raise OAuthError(400, "invalid_grant")
         entry["spent"] = True
         return self.issue(entry["realm"], entry["family"])
 

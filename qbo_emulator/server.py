@@ -138,27 +138,25 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         body = self._body()
-        if isinstance(body, Reply):
-            self._send(method, body)
-            return
+        refused = body if isinstance(body, Reply) else None
         ctx = {
             "method": method,
             "path": url.path,
             "params": params,
-            "body": body,
+            "body": b"" if refused else body,
             "headers": self.headers,
             "entity": None,
             "query": None,
             "request_id": params.get("requestid"),
             "counter": None,
         }
-        injection = emu._take_injection(url.path)
+        injection = None if refused else emu._take_injection(url.path)
         try:
             if injection == "slow":
                 time.sleep(emu.slow_seconds)
-            if injection in ("500", "503", "401", "429", "nonjson"):
+            if refused or injection in ("500", "503", "401", "429", "nonjson"):
                 emu._route_name(ctx)
-                reply = emu._injected(injection)
+                reply = refused or emu._injected(injection)
             else:
                 reply = emu._route(ctx)
         except Exception:
@@ -595,7 +593,7 @@ class Emulator:
                 if len(keys) != 1:
                     raise invalid("Each batch item needs exactly one entity object or a Query")
                 entity = canon_entity(keys[0])
-                op = (item.get("operation") or "").lower()
+                op = str(item.get("operation") or "").lower()
                 if op not in ("create", "update", "delete", "void"):
                     raise invalid(f"Unsupported batch operation '{item.get('operation')}'", "operation")
                 payload = item[keys[0]]
@@ -675,6 +673,8 @@ class Emulator:
         rate_refs = []
         # validate everything first so a bad detail leaves nothing half-created
         for i, det in enumerate(details):
+            if not isinstance(det, dict):
+                raise invalid("Each TaxRateDetails item must be an object", f"TaxRateDetails[{i}]")
             if det.get("TaxRateId"):
                 if str(det["TaxRateId"]) not in co.objects["TaxRate"]:
                     raise invalid_ref(f"TaxRateDetails[{i}].TaxRateId", "TaxRate", det["TaxRateId"])
@@ -683,6 +683,10 @@ class Emulator:
                     raise required(f"TaxRateDetails[{i}].TaxRateName")
                 if det.get("RateValue") in (None, ""):
                     raise required(f"TaxRateDetails[{i}].RateValue")
+                try:
+                    det["RateValue"] = float(det["RateValue"])
+                except (TypeError, ValueError, OverflowError):
+                    raise invalid("RateValue must be a number", f"TaxRateDetails[{i}].RateValue") from None
                 if not det.get("TaxAgencyId"):
                     raise required(f"TaxRateDetails[{i}].TaxAgencyId")
         for det in details:

@@ -103,6 +103,14 @@ NO_SUBACCOUNTS = frozenset(
     )
 )
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+# a term's day counts and days of the month, and the values they may take
+TERM_DAYS = (
+    ("DueDays", 0, 999),
+    ("DiscountDays", 0, 999),
+    ("DayOfMonthDue", 1, 31),
+    ("DueNextMonthDays", 0, 31),
+    ("DiscountDayOfMonth", 1, 31),
+)
 # Term.Type as qbo-reference.md spells it ("Standard if DueDays else DateDriven")
 TERM_STANDARD = "Standard"
 TERM_DATE_DRIVEN = "DateDriven"
@@ -531,7 +539,7 @@ class Store:
             obj["Active"] = active if isinstance(active, bool) else str(active).lower() != "false"
         try:
             getattr(self, f"_prep_{entity.lower()}", self._prep_default)(co, obj, old)
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             # a field of the wrong JSON type ("DueDays": "soon", "Line": [1]): QBO answers
             # with a validation fault, never an internal error
             detail = f"A field of this {entity} has a value of the wrong type ({exc})."
@@ -583,9 +591,17 @@ class Store:
                 obj.pop(f, None)
         else:
             obj["Type"] = TERM_STANDARD
-            obj["DueDays"] = int(obj.get("DueDays") or 0)
+            obj["DueDays"] = obj.get("DueDays") or 0
             for f in ("DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth"):
                 obj.pop(f, None)
+        for f, low, high in TERM_DAYS:
+            if obj.get(f) not in (None, ""):
+                value = obj[f]
+                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                    raise invalid(f"{f} must be a whole number", f)
+                if not low <= int(float(value)) <= high:
+                    raise invalid(f"{f} must be between {low} and {high}", f)
+                obj[f] = int(float(value))
         if obj.get("DiscountPercent") not in (None, ""):
             pct = float(obj["DiscountPercent"])
             if not 0 <= pct <= 100:

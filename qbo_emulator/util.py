@@ -1,6 +1,7 @@
 """Clock, time formats and the QBO fault type shared by the emulator modules."""
 
 import json
+import math
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ _ISO_RE = re.compile(
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+_PLUS_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
 class Clock:
@@ -69,7 +71,8 @@ def parse_time(value):
     """
     if not isinstance(value, str):
         return None
-    m = _ISO_RE.match(value.strip())
+    # an unencoded '+' in a URL arrives as a space: "10:00:00 07:00" means "10:00:00+07:00"
+    m = _ISO_RE.match(_PLUS_AS_SPACE.sub(r"\1+\2", value.strip()))
     if not m:
         return None
     y, mo, d, hh, mi, ss, frac, tz = m.groups()
@@ -97,9 +100,24 @@ def loads(raw):
     end up as the same ValueError, never as an internal error.
     """
     try:
-        return json.loads(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+        return json.loads(
+            raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw,
+            parse_float=_finite,
+            parse_constant=_no_constant,
+        )
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_date(value):

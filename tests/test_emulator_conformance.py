@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -177,6 +178,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _wait_for(proc, port, log):
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.seek(0)
+                pytest.fail("the emulator did not start: " + log.read().decode(errors="replace"))
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def server():
     """`python -m qbo_emulator` exactly as the issue starts it."""
@@ -184,27 +199,19 @@ def server():
     cmd = [sys.executable, "-m", "qbo_emulator", "--port", str(port), "--seed", "demo"]
     cmd += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--verifier-token", VERIFIER]
     cmd += ["--access-token-ttl", "3600", "--seed-scale", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
+    # its log goes to a file, not a pipe: a full pipe would block the emulator
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        _wait_for(proc, port, log)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                pytest.fail("the emulator did not start: " + proc.stderr.read().decode(errors="replace"))
-            time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+                proc.wait(5)
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +279,7 @@ def test_code_works_once_and_needs_basic_client_auth(server):
     assert r.status in (400, 401) and r.json()["error"] == "invalid_client"
     assert token_call(server, form).status == 200
     r = token_call(server, form)
-    assert r.status == 400 and r.json()["error"] == "invalid_grant"
+    assert r.status == 400 and r.json() == {"error": "invalid_grant"}
 
 
 def test_refresh_rotates_and_a_spent_token_is_invalid_grant(server):
@@ -283,7 +290,7 @@ def test_refresh_rotates_and_a_spent_token_is_invalid_grant(server):
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"] and second["expires_in"] == 3600
     r = token_call(server, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
-    assert r.status == 400 and r.json()["error"] == "invalid_grant"
+    assert r.status == 400 and r.json() == {"error": "invalid_grant"}
     r = token_call(server, {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]})
     assert r.status == 200
 
@@ -518,6 +525,34 @@ def test_delete_invoice_and_cdc_marks_it_deleted(fresh):
     assert tomb["status"] == "Deleted" and "MetaData" in tomb
 
 
+def test_void_and_tax_codes_through_the_tax_service(local):
+    item = local.query("SELECT * FROM Item WHERE Type = 'Service' MAXRESULTS 1")["Item"][0]
+    line = {"Amount": 25, "DetailType": "SalesItemLineDetail"}
+    line["SalesItemLineDetail"] = {"ItemRef": {"value": item["Id"]}}
+    inv = local.create("Invoice", {"CustomerRef": {"value": "2"}, "Line": [line]})
+    voided = local.ok(
+        local.post("invoice", {"Id": inv["Id"], "SyncToken": inv["SyncToken"]}, operation="void")
+    )
+    assert voided["Invoice"]["TotalAmt"] == 0 and voided["Invoice"]["SyncToken"] != inv["SyncToken"]
+    local.post("taxcode", {"Name": "Direct"}).fault()  # read-only endpoint
+    agency = local.query("SELECT * FROM TaxAgency")["TaxAgency"][0]
+    detail = {"TaxRateName": "Conformance Rate", "RateValue": "2.5", "TaxAgencyId": agency["Id"]}
+    made = local.post("taxservice/taxcode", {"TaxCode": "Conformance Tax", "TaxRateDetails": [detail]})
+    assert made.status == 200, made.body  # a TaxService reply, without QBO's usual "time"
+    made = made.json()
+    code = local.ok(local.get("taxcode/" + made["TaxCodeId"]))["TaxCode"]
+    assert code["Name"] == "Conformance Tax" and code["SalesTaxRateList"]["TaxRateDetail"]
+    rate_id = code["SalesTaxRateList"]["TaxRateDetail"][0]["TaxRateRef"]["value"]
+    assert local.ok(local.get("taxrate/" + rate_id))["TaxRate"]["RateValue"] == 2.5
+
+
+def test_cdc_takes_an_offset_whose_plus_was_not_url_encoded(emu, local):
+    since = (emu.clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    path = f"/v3/company/{local.realm}/cdc?entities=Customer&changedSince={since}&minorversion=75"
+    r = request(local.base, "GET", path, headers={"Authorization": f"Bearer {local.token}"})
+    assert r.status == 200, r.body  # sent raw, the '+' arrives as a space
+
+
 def test_cdc_window_cap_and_tax_entities(fresh):
     api = Api(fresh.base_url, fresh.realm_id, fresh.issue_tokens()["access_token"])
     now = fresh.clock.now()
@@ -719,6 +754,15 @@ def test_hostile_queries_are_faults(local, stmt):
     local.call("POST", "query", stmt, headers={"Content-Type": "application/text"}).fault()
 
 
+def test_a_backtracking_like_pattern_answers_at_once(emu, local):
+    emu.store.create(emu.realm_id, "Customer", {"DisplayName": "Long Notes Co", "Notes": "a" * 2000})
+    start = time.monotonic()
+    found = local.query("SELECT * FROM Customer WHERE Notes LIKE '" + "%a" * 40 + "%b'")
+    assert found == {} and time.monotonic() - start < 2
+    hit = local.query("SELECT * FROM Customer WHERE Notes LIKE '" + "%a" * 40 + "%'")["Customer"]
+    assert [c["DisplayName"] for c in hit] == ["Long Notes Co"]
+
+
 def test_huge_maxresults_is_served_capped(local):
     r = local.get("query", query="SELECT * FROM Account MAXRESULTS 999999999999")
     assert r.status == 200 and r.json()["QueryResponse"]["maxResults"] <= 1000
@@ -734,21 +778,34 @@ def test_huge_maxresults_is_served_capped(local):
         b"[1, 2]",
         b'{"Name": "Terms", "DueDays": "soon"}',
         b'{"Name": "Terms", "DiscountPercent": {"a": 1}}',
+        b'{"Name": "Terms", "DueDays": 1e999}',
+        b'{"Name": "Terms", "DueDays": NaN}',
+        b'{"Name": "Terms", "DueDays": 1' + b"0" * 400 + b"}",
+        b'{"Name": "Terms", "DueDays": 1' + b"0" * 5000 + b"}",
+        b'{"Name": "Terms", "DayOfMonthDue": 45}',
     ],
 )
 def test_hostile_bodies_are_faults(local, body):
     local.call("POST", "term", body, headers={"Content-Type": "application/json"}).fault()
 
 
+def test_hostile_numbers_in_items_and_tax_codes_are_faults(local):
+    local.post("item", {"Name": "Huge price", "Type": "Service", "UnitPrice": 10**400}).fault()
+    detail = {"TaxRateName": "Bad rate", "RateValue": "lots", "TaxAgencyId": "1"}
+    local.post("taxservice/taxcode", {"TaxCode": "Hostile", "TaxRateDetails": [detail]}).fault()
+    local.post("taxservice/taxcode", {"TaxCode": "Hostile", "TaxRateDetails": ["junk"]}).fault()
+
+
 def test_hostile_batch_and_invoice_bodies_are_faults(local):
-    out = local.ok(local.post("batch", {"BatchItemRequest": [{"bId": "1", "Query": 42}, "junk"]}))
+    items = [{"bId": "1", "Query": 42}, "junk", {"bId": "3", "operation": 5, "Class": {"Name": "B"}}]
+    out = local.ok(local.post("batch", {"BatchItemRequest": items}))
     assert all("Fault" in item for item in out["BatchItemResponse"])
     bad = {"CustomerRef": {"value": "1"}, "Line": [{"DetailType": "SalesItemLineDetail", "Amount": "lots"}]}
     local.post("invoice", bad).fault()
     local.post("invoice", {"CustomerRef": "1", "Line": "x"}).fault()
 
 
-def test_oversized_and_broken_lengths_are_refused_without_reading(local):
+def test_oversized_and_broken_lengths_are_refused_without_reading(emu, local):
     sock = socket.create_connection(("127.0.0.1", urlsplit(local.base).port), timeout=5)
     try:
         head = (
@@ -770,6 +827,8 @@ def test_oversized_and_broken_lengths_are_refused_without_reading(local):
     for length in ("-5", "abc"):
         r = local.call("POST", "term", None, headers={"Content-Length": length})
         assert r.status == 400 and r.json()["Fault"]["Error"][0]["code"]
+    refused = [e["status"] for e in emu.request_log if e["path"].endswith("/term") and e["status"] >= 400]
+    assert {413, 400} <= set(refused)  # refused requests are logged and counted too
 
 
 def test_a_stalled_request_frees_its_thread(fresh):
