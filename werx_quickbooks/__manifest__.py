@@ -11,6 +11,11 @@
     "data": [
         "security/werx_quickbooks_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/qbo_sync_run_views.xml",
+        "views/qbo_connection_views.xml",
+        "wizard/qbo_connect_wizard_views.xml",
+        "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",
     ],
 }

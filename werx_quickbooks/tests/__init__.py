@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_connect, test_connect_oauth, test_install, test_sync_run

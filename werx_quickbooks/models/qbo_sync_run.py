@@ -1,0 +1,224 @@
+# Part of werx_quickbooks. License LGPL-3.
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError as OdooValidationError
+
+from ..qbo.errors import QBOError
+
+_logger = logging.getLogger(__name__)
+
+COUNTERS = ('total', 'done', 'created', 'updated', 'matched', 'unmatched', 'skipped', 'failed')
+MESSAGE_MAX = 1000      # characters of an unexpected error kept for the user
+
+
+def plain_words(env, error):
+    """Return a sentence for a bookkeeper about ``error`` (never a traceback, never a token)."""
+    if isinstance(error, QBOError):
+        return error.message
+    if isinstance(error, (UserError, OdooValidationError)):
+        return str(error.args[0]) if error.args else env._('Odoo refused the change.')
+    text = ' '.join(str(error).split())[:MESSAGE_MAX]
+    return env._('Odoo could not process this record (%(kind)s: %(text)s).',
+                 kind=type(error).__name__, text=text or env._('no details'))
+
+
+class QBOSyncRun(models.Model):
+    """One sync of a connection: when, why, how far it got, and what failed."""
+
+    _name = 'qbo.sync.run'
+    _description = 'QuickBooks Sync Run'
+    _order = 'started_at desc, id desc'
+    _rec_name = 'started_at'
+
+    connection_id = fields.Many2one('qbo.connection', required=True, ondelete='cascade', index=True,
+                                    readonly=True)
+    company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
+    trigger = fields.Selection(
+        [('initial', 'Initial import'), ('manual', 'Sync button'), ('cron', 'Scheduled'),
+         ('webhook', 'QuickBooks notification')],
+        required=True, default='manual', readonly=True)
+    state = fields.Selection(
+        [('running', 'Running'), ('done', 'Done'), ('partial', 'Done with failures'), ('failed', 'Failed')],
+        required=True, default='running', readonly=True)
+    started_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    ended_at = fields.Datetime(readonly=True)
+    duration = fields.Float('Duration (s)', compute='_compute_duration', store=True, digits=(16, 1))
+    api_calls = fields.Integer('API Calls', readonly=True)
+    throttled_waits = fields.Integer(readonly=True)
+    message = fields.Text('What Happened', readonly=True,
+                          help='Why the run failed, in plain words; empty when it went through.')
+    summary = fields.Char(compute='_compute_summary')
+    stat_ids = fields.One2many('qbo.sync.run.stat', 'run_id', string='Counts', readonly=True)
+    failure_ids = fields.One2many('qbo.sync.failure', 'run_id', string='Failures', readonly=True)
+    failure_count = fields.Integer(compute='_compute_failure_count')
+
+    # === COMPUTE METHODS === #
+
+    @api.depends('started_at', 'ended_at')
+    def _compute_duration(self):
+        for run in self:
+            if run.started_at and run.ended_at:
+                run.duration = (run.ended_at - run.started_at).total_seconds()
+            else:
+                run.duration = 0.0
+
+    @api.depends('failure_ids')
+    def _compute_failure_count(self):
+        for run in self:
+            run.failure_count = len(run.failure_ids)
+
+    @api.depends('state', 'message', 'stat_ids.done', 'stat_ids.failed', 'failure_ids')
+    def _compute_summary(self):
+        for run in self:
+            run.summary = run._summary()
+
+    def _summary(self):
+        self.ensure_one()
+        done = sum(self.stat_ids.mapped('done'))
+        failed = sum(self.stat_ids.mapped('failed')) or len(self.failure_ids)
+        if self.state == 'running':
+            return self.env._('Running since %s.', fields.Datetime.to_string(self.started_at))
+        if self.state == 'failed':
+            return self.env._('Failed: %s', self.message or self.env._('no reason recorded.'))
+        if self.state == 'partial':
+            return self.env._('%(done)s records synced, %(failed)s could not be synced (see the Log tab).',
+                              done=done, failed=failed)
+        return self.env._('%s records synced.', done) if done else self.env._('Up to date.')
+
+    # === BUSINESS METHODS === #
+
+    def _stat(self, entity, label=None):
+        """Return the count line of ``entity`` for this run, made on first use."""
+        self.ensure_one()
+        stat = self.stat_ids.filtered(lambda s: s.entity == entity)[:1]
+        if not stat:
+            stat = self.env['qbo.sync.run.stat'].create(
+                {'run_id': self.id, 'entity': entity, 'label': label or entity})
+        elif label and stat.label != label:
+            stat.label = label
+        return stat
+
+    def _count(self, entity, label=None, **increments):
+        """Add ``increments`` to the counts of ``entity``.
+
+        Counters: done, created, updated, matched, unmatched, skipped, failed (and total).
+        """
+        unknown = set(increments) - set(COUNTERS)
+        if unknown:
+            raise ValueError('Unknown sync counters: %s' % ', '.join(sorted(unknown)))
+        stat = self._stat(entity, label)
+        stat.write({name: stat[name] + value for name, value in increments.items() if value})
+        return stat
+
+    def _set_total(self, entity, total, label=None):
+        """Set how many ``entity`` records this run has to go through (for progress)."""
+        stat = self._stat(entity, label)
+        stat.total = total
+        return stat
+
+    def _log_failure(self, entity, qbo_id, record_name, error, mapped_model=None):
+        """Record one record that could not be synced, in plain words, and count it as failed."""
+        self.ensure_one()
+        failure = self.env['qbo.sync.failure'].create({
+            'run_id': self.id,
+            'connection_id': self.connection_id.id,
+            'entity': entity,
+            'qbo_id': qbo_id or False,
+            'record_name': record_name or False,
+            'message': plain_words(self.env, error),
+            'qbo_code': getattr(error, 'code', None) or False,
+            'qbo_detail': getattr(error, 'detail', None) or False,
+            'mapped_model': mapped_model or False,
+        })
+        self._count(entity, failed=1)
+        return failure
+
+    def _finish(self, client=None, error=None):
+        """Close the run: state from ``error`` and the failures, API counters from ``client``."""
+        self.ensure_one()
+        values = {'ended_at': fields.Datetime.now()}
+        if client is not None:
+            values['api_calls'] = getattr(client, 'api_calls', 0) or 0
+            values['throttled_waits'] = getattr(client, 'throttled_waits', 0) or 0
+        if error is not None:
+            values.update(state='failed', message=plain_words(self.env, error))
+        elif self.failure_ids or any(self.stat_ids.mapped('failed')):
+            values['state'] = 'partial'
+        else:
+            values['state'] = 'done'
+        self.write(values)
+
+    @api.model
+    def _fail_interrupted(self, connection):
+        """Mark the runs of ``connection`` still 'running' as failed.
+
+        Call it only while holding the connection's sync lock: then no run of it is alive.
+        """
+        stale = self.search([('connection_id', '=', connection.id), ('state', '=', 'running')])
+        if stale:
+            stale.write({
+                'state': 'failed',
+                'ended_at': fields.Datetime.now(),
+                'message': self.env._('The sync stopped before it finished (the server may have restarted). '
+                                      'What it had saved is kept; the next run goes on from there.'),
+            })
+        return stale
+
+
+class QBOSyncRunStat(models.Model):
+    """How many records of one QuickBooks entity a run went through, and what became of them."""
+
+    _name = 'qbo.sync.run.stat'
+    _description = 'QuickBooks Sync Run Count'
+    _order = 'id'
+
+    run_id = fields.Many2one('qbo.sync.run', required=True, ondelete='cascade', index=True)
+    company_id = fields.Many2one(related='run_id.company_id', store=True)
+    entity = fields.Char(required=True, help="QuickBooks entity name, e.g. 'Account'.")
+    label = fields.Char('List', help="What the user calls it, e.g. 'Chart of Accounts'.")
+    total = fields.Integer()
+    done = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    matched = fields.Integer()
+    unmatched = fields.Integer()
+    skipped = fields.Integer()
+    failed = fields.Integer()
+
+    _sql_constraints = [
+        ('run_entity_unique', 'unique(run_id, entity)', 'One count line per entity and run.'),
+    ]
+
+
+class QBOSyncFailure(models.Model):
+    """A record a run could not sync: what, why in plain words, QuickBooks' own fault, and Retry."""
+
+    _name = 'qbo.sync.failure'
+    _description = 'QuickBooks Sync Failure'
+    _order = 'id desc'
+    _rec_name = 'record_name'
+
+    run_id = fields.Many2one('qbo.sync.run', required=True, ondelete='cascade', index=True, readonly=True)
+    connection_id = fields.Many2one('qbo.connection', required=True, ondelete='cascade', index=True,
+                                    readonly=True)
+    company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
+    entity = fields.Char(readonly=True)
+    qbo_id = fields.Char('QuickBooks ID', readonly=True)
+    record_name = fields.Char('Record', readonly=True)
+    message = fields.Text('Why', readonly=True)
+    qbo_code = fields.Char('QuickBooks Code', readonly=True)
+    qbo_detail = fields.Text('QuickBooks Detail', readonly=True)
+    mapped_model = fields.Char(readonly=True)
+    state = fields.Selection([('open', 'Open'), ('retried', 'Retried'), ('resolved', 'Resolved')],
+                             required=True, default='open', readonly=True)
+
+    def action_retry(self):
+        """Try the failed records again (the mapped model knows how)."""
+        self.env['qbo.connection']._qbo_check_admin()
+        for failure in self:
+            if not failure.mapped_model or failure.mapped_model not in self.env:
+                raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
+            self.env[failure.mapped_model]._qbo_retry(failure)
+        return True

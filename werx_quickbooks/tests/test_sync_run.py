@@ -1,0 +1,129 @@
+# Part of werx_quickbooks. License LGPL-3.
+import datetime
+from unittest.mock import patch
+
+from odoo import fields, sql_db
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..models.qbo_connection import SYNC_LOCK_SPACE
+from ..qbo.errors import DuplicateName
+from .common import QBOEmulatorCase
+
+
+@tagged('post_install', '-at_install')
+class TestSyncRun(QBOEmulatorCase):
+    """The sync entry points: one run record per sync, one run per connection at a time."""
+
+    def _sync_with(self, hook, trigger='manual'):
+        with patch.object(type(self.connection), '_sync_qbo2odoo', hook):
+            return self.connection._sync(trigger)
+
+    def test_sync_button_records_a_run_with_counts_and_api_calls(self):
+        def import_accounts(connection, run, client):
+            for page in client.query_pages('Account', include_inactive=True):
+                run._set_total('Account', len(page), label='Chart of Accounts')
+                run._count('Account', label='Chart of Accounts', done=len(page), created=len(page))
+
+        with patch.object(type(self.connection), '_sync_qbo2odoo', import_accounts):
+            action = self.connection.action_sync()
+        self.assertEqual(action['params']['type'], 'success')
+        run = self.connection.last_sync_run_id
+        self.assertEqual(run.trigger, 'manual')
+        self.assertEqual(run.state, 'done')
+        self.assertTrue(run.started_at and run.ended_at)
+        self.assertGreaterEqual(run.api_calls, 1)
+        stat = run.stat_ids
+        self.assertEqual(stat.label, 'Chart of Accounts')
+        accounts = len(self.emulator.store.all(self.emulator.realm_id, 'Account'))
+        self.assertEqual((stat.total, stat.done, stat.created), (accounts, accounts, accounts))
+        self.assertEqual(self.connection.last_sync_at, run.ended_at)
+        self.assertIn(str(accounts), self.connection.last_sync_result)
+
+    def test_a_failed_record_makes_a_partial_run_with_the_reason_in_words(self):
+        def import_customers(connection, run, client):
+            run._count('Customer', done=2)
+            run._log_failure('Customer', '58', 'Acme', DuplicateName(name='Acme', code='6240',
+                                                                     detail='Duplicate Name Exists Error'),
+                             'res.partner')
+
+        run = self._sync_with(import_customers)
+        self.assertEqual(run.state, 'partial')
+        failure = run.failure_ids
+        self.assertEqual(failure.message,
+                         "QuickBooks already has a record named 'Acme'; link it or rename this one.")
+        self.assertEqual((failure.qbo_code, failure.qbo_id, failure.state), ('6240', '58', 'open'))
+        self.assertEqual(run.stat_ids.failed, 1)
+        self.assertIn(failure, self.connection.sync_failure_ids)
+
+    def test_an_unexpected_error_fails_the_run_in_words_not_a_traceback(self):
+        def broken(connection, run, client):
+            raise KeyError('AcctNum')
+
+        with self.assertLogs('odoo.addons.werx_quickbooks.models.qbo_connection', level='ERROR'):
+            run = self._sync_with(broken, trigger='cron')
+        self.assertEqual((run.trigger, run.state), ('cron', 'failed'))
+        self.assertIn('KeyError', run.message)
+        self.assertNotIn('Traceback', run.message)
+        self.assertIn('Failed', self.connection.last_sync_result)
+
+    def test_a_second_sync_while_one_runs_is_refused(self):
+        # Another worker holds the connection's sync lock (a real, separate database session).
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute('SELECT pg_advisory_lock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
+            runs_before = self.env['qbo.sync.run'].search_count([])
+            with self.assertRaisesRegex(UserError, 'already running'):
+                self.connection._sync('manual')
+            self.assertEqual(self.env['qbo.sync.run'].search_count([]), runs_before)
+        finally:
+            other.execute('SELECT pg_advisory_unlock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
+            other.close()
+        # Once the other run ends, syncing works again.
+        self.assertEqual(self._sync_with(lambda connection, run, client: None).state, 'done')
+
+    def test_a_run_cut_short_is_marked_failed_by_the_next_one(self):
+        crashed = self.env['qbo.sync.run'].create({
+            'connection_id': self.connection.id, 'trigger': 'cron',
+            'started_at': fields.Datetime.now() - datetime.timedelta(hours=3),
+        })
+        self._sync_with(lambda connection, run, client: None)
+        self.assertEqual(crashed.state, 'failed')
+        self.assertIn('stopped before it finished', crashed.message)
+
+    def test_sync_of_a_disconnected_company_is_refused(self):
+        self.connection.action_disconnect()
+        with self.assertRaisesRegex(UserError, 'Reconnect'):
+            self.connection._sync('manual')
+
+    def test_scheduled_sync_runs_every_connected_company(self):
+        self.connection.initial_import_state = 'done'
+        with patch.object(type(self.connection), '_sync_qbo2odoo', lambda connection, run, client: None):
+            self.env['qbo.connection']._cron_sync()
+        self.assertEqual(self.connection.last_sync_run_id.trigger, 'cron')
+        cron = self.env.ref('werx_quickbooks.ir_cron_qbo_sync')
+        self.assertEqual((cron.interval_number, cron.interval_type), (15, 'minutes'))
+
+    def test_initial_import_runs_in_the_background_after_connecting(self):
+        cron = self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')
+        triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        self.connection._start_initial_import()
+        self.assertEqual(self.connection.initial_import_state, 'pending')
+        self.assertEqual(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers + 1)
+        seen = []
+        with patch.object(type(self.connection), '_sync_qbo2odoo',
+                          lambda connection, run, client: seen.append(run.trigger)):
+            self.env['qbo.connection']._cron_initial_import()
+        self.assertEqual(seen, ['initial'])
+        self.assertEqual(self.connection.initial_import_state, 'done')
+
+    def test_sync_button_runs_a_pending_initial_import(self):
+        self.connection.initial_import_state = 'pending'
+        seen = []
+        with patch.object(type(self.connection), '_sync_qbo2odoo',
+                          lambda connection, run, client: seen.append(run.trigger)):
+            self.connection.action_sync()
+            self.assertEqual(seen, ['initial'])
+            self.assertEqual(self.connection.initial_import_state, 'done')
+            self.connection.action_sync()
+        self.assertEqual(seen, ['initial', 'manual'])
