@@ -138,27 +138,25 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         body = self._body()
-        if isinstance(body, Reply):
-            self._send(method, body)
-            return
+        refused = body if isinstance(body, Reply) else None
         ctx = {
             "method": method,
             "path": url.path,
             "params": params,
-            "body": body,
+            "body": b"" if refused else body,
             "headers": self.headers,
             "entity": None,
             "query": None,
             "request_id": params.get("requestid"),
             "counter": None,
         }
-        injection = emu._take_injection(url.path)
+        injection = None if refused else emu._take_injection(url.path)
         try:
             if injection == "slow":
                 time.sleep(emu.slow_seconds)
-            if injection in ("500", "503", "401", "429", "nonjson"):
+            if refused or injection in ("500", "503", "401", "429", "nonjson"):
                 emu._route_name(ctx)
-                reply = emu._injected(injection)
+                reply = refused or emu._injected(injection)
             else:
                 reply = emu._route(ctx)
         except Exception:

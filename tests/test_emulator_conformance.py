@@ -603,6 +603,30 @@ def test_term_type_follows_due_days(local):
     assert {t["Type"] for t in terms if t.get("DueDays") is None} == {"DateDriven"}
 
 
+def test_entity_fields_follow_the_reference(local):
+    def first(entity, where=""):
+        return local.query(f"SELECT * FROM {entity} {where}MAXRESULTS 50")[entity]
+
+    classes = {"Asset", "Equity", "Expense", "Liability", "Revenue"}
+    assert all(a["Classification"] in classes for a in first("Account"))
+    assert all(len(a["Name"]) <= 100 for a in first("Account"))
+    assert local.post("account", {"Name": "x" * 101, "AccountType": "Bank"}).fault()["code"]
+    assert {m["Type"] for m in first("PaymentMethod")} <= {"CREDIT_CARD", "NON_CREDIT_CARD"}
+    rate = first("TaxRate")[0]
+    assert {"Name", "RateValue", "AgencyRef"} <= set(rate)
+    code = first("TaxCode")[0]
+    assert {"Name", "Taxable", "SalesTaxRateList"} <= set(code)
+    inventory = first("Item", "WHERE Type = 'Inventory' ")[0]
+    assert {"AssetAccountRef", "InvStartDate", "QtyOnHand"} <= set(inventory)
+    inv = first("Invoice")[0]
+    assert {"DocNumber", "TxnDate", "DueDate", "CustomerRef", "Line", "TotalAmt", "Balance"} <= set(inv)
+    assert set(inv["CustomerRef"]) == {"value", "name"} and isinstance(inv["CustomerRef"]["value"], str)
+    pay = next(p for p in first("Payment") if p["Line"])
+    assert {"CustomerRef", "TotalAmt", "UnappliedAmt", "Line"} <= set(pay)
+    linked = pay["Line"][0]["LinkedTxn"][0]
+    assert linked["TxnType"] == "Invoice" and local.get("invoice/" + linked["TxnId"]).status == 200
+
+
 # === DEMO SEED === #
 
 
@@ -805,7 +829,7 @@ def test_hostile_batch_and_invoice_bodies_are_faults(local):
     local.post("invoice", {"CustomerRef": "1", "Line": "x"}).fault()
 
 
-def test_oversized_and_broken_lengths_are_refused_without_reading(local):
+def test_oversized_and_broken_lengths_are_refused_without_reading(emu, local):
     sock = socket.create_connection(("127.0.0.1", urlsplit(local.base).port), timeout=5)
     try:
         head = (
@@ -827,6 +851,8 @@ def test_oversized_and_broken_lengths_are_refused_without_reading(local):
     for length in ("-5", "abc"):
         r = local.call("POST", "term", None, headers={"Content-Length": length})
         assert r.status == 400 and r.json()["Fault"]["Error"][0]["code"]
+    refused = [e["status"] for e in emu.request_log if e["path"].endswith("/term") and e["status"] >= 400]
+    assert {413, 400} <= set(refused)  # refused requests are logged and counted too
 
 
 def test_a_stalled_request_frees_its_thread(fresh):
