@@ -444,6 +444,8 @@ class TestListsIncremental(ListsCase):
         residential = next(c for c in self.qbo('Class') if c['Name'] == 'Residential')
         store.update(realm, 'Class', residential['Id'], {'Active': False})
         state_rate = next(r for r in self.qbo('TaxRate') if r['Name'] == 'California State')
+        check = next(p for p in self.qbo('PaymentMethod') if p['Name'] == 'Check')
+        store.delete(realm, 'PaymentMethod', check['Id'])   # CDC reports it with its Id only
         accounts_before = self.odoo_counts()['account.account']
 
         run = self.sync('manual')
@@ -470,6 +472,9 @@ class TestListsIncremental(ListsCase):
         self.assertFalse(residential_map.analytic_account_id.active, 'archived, not deleted')
         self.assertTrue(residential_map.analytic_account_id.exists())
         self.assertTrue(mapping('qbo.tax.rate', state_rate['Id']).tax_id.active)
+        deleted = mapping('qbo.payment.method', check['Id'])
+        self.assertEqual((deleted.active, deleted.name), (False, 'Check'), 'archived, name kept')
+        self.assertTrue(deleted.payment_method_line_id.exists(), 'the Odoo payment method stays for history')
 
 
 @tagged('post_install', '-at_install')
