@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..qbo import const, matcher
+from ..qbo.errors import QBOError
 
 _logger = logging.getLogger(__name__)
 
@@ -98,8 +99,7 @@ class QBOMappedMixin(models.AbstractModel):
         """Create the Odoo record for unmatched mappings from QBO's current data."""
         for connection, mappings in self.grouped('connection_id').items():
             connection._qbo_check_admin()
-            client = connection._qbo_client()
-            objects = [client.read(self._qbo_entity, m.qbo_id) for m in mappings]
+            client, objects = self._qbo_read_now(connection, mappings.mapped('qbo_id'))
             # As the sync does: the QuickBooks Administrator's say-so, the system's rights.
             model = self.sudo().with_company(connection.company_id)
             state = model._qbo_new_state(connection.sudo(), None, client, {}, force_create=True)
@@ -114,17 +114,25 @@ class QBOMappedMixin(models.AbstractModel):
         """Fetch the failed record from QBO again and import it; return True when it went through."""
         connection = failure.connection_id
         connection._qbo_check_admin()
-        client = connection._qbo_client()
-        obj = client.read(self._qbo_entity, failure.qbo_id)
+        client, objects = self._qbo_read_now(connection, [failure.qbo_id])
         model = self.sudo().with_company(connection.company_id)
         state = model._qbo_new_state(connection.sudo(), None, client, {})
         model._qbo_prepare(state)
-        model._qbo_import_page([obj], state)
+        model._qbo_import_page(objects, state)
         if state['errors']:
             failure.write({'state': 'retried', 'message': '\n'.join(state['errors'])})
             return False
         failure.write({'state': 'resolved'})
         return True
+
+    @api.model
+    def _qbo_read_now(self, connection, qbo_ids):
+        """Return (client, QBO's current objects for these Ids); a QBO fault becomes a message."""
+        try:
+            client = connection._qbo_client()
+            return client, [client.read(self._qbo_entity, qbo_id) for qbo_id in qbo_ids]
+        except QBOError as error:
+            raise UserError(str(error)) from None
 
     # === SYNC: the one way every list is imported === #
 
