@@ -171,6 +171,8 @@ class QBOTaxCode(models.Model):
     @api.model
     def _qbo_direct_link(self, values, state):
         rate_ids = values['sale_rate_ids']
+        if not rate_ids and values['purchase_rate_ids']:
+            return matcher.Decision(matcher.MATCH, False, 'Purchase tax only (see the purchase tax)')
         if not rate_ids:
             if values['taxable']:
                 return matcher.Decision(matcher.UNMATCHED, None, 'QuickBooks works this tax out itself '
