@@ -545,3 +545,20 @@ class TestListsPaging(ListsCase):
         self.assertEqual(night.parent_id.name, 'Operations')
         self.assertEqual(night.analytic_account_id.name, 'Operations:Night Shift')
         self.assertEqual(night.analytic_account_id.plan_id.name, 'Operations')
+
+    def test_a_purchase_rate_becomes_a_purchase_tax(self):
+        store, realm = self.emulator.store, self.emulator.realm_id
+        agency = self.qbo('TaxAgency')[0]
+        rate = store.create(realm, 'TaxRate', {'Name': 'Use Tax', 'RateValue': 6.0,
+                                               'AgencyRef': {'value': agency['Id']}})
+        code = store.create(realm, 'TaxCode', {
+            'Name': 'Use tax on purchases', 'Taxable': True, 'TaxGroup': False,
+            'SalesTaxRateList': {'TaxRateDetail': []},
+            'PurchaseTaxRateList': {'TaxRateDetail': [{'TaxRateRef': {'value': rate['Id']}, 'TaxOrder': 0}]}})
+        self.sync('initial')
+        rate_map = self.env['qbo.tax.rate'].search([('connection_id', '=', self.connection.id),
+                                                    ('qbo_id', '=', rate['Id'])])
+        self.assertEqual((rate_map.tax_id.type_tax_use, rate_map.tax_id.amount), ('purchase', 6.0))
+        code_map = self.env['qbo.tax.code'].search([('connection_id', '=', self.connection.id),
+                                                    ('qbo_id', '=', code['Id'])])
+        self.assertEqual((code_map.match_state, code_map.purchase_tax_id), ('matched', rate_map.tax_id))
