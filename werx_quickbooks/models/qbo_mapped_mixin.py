@@ -41,6 +41,9 @@ class QBOMappedMixin(models.AbstractModel):
     _qbo_odoo_field = None        # Many2one on the mapping to the Odoo record
     _qbo_sync_sequence = 100      # import order (lower first)
     _qbo_in_cdc = True            # False for TaxCode / TaxRate: polled with a query
+    # True when the matcher's kind says what the record is (a term's due rule, a tax's rate and
+    # use): only the same kind may match, and one Odoo record of that kind is the match.
+    _qbo_kind_exact = False
 
     connection_id = fields.Many2one('qbo.connection', required=True, index=True,
                                     ondelete='cascade', readonly=True)
@@ -498,10 +501,12 @@ class QBOMappedMixin(models.AbstractModel):
         return []
 
     def _qbo_compatible(self, remote_kind, local_kind):
+        if self._qbo_kind_exact:
+            return remote_kind == local_kind
         return matcher.same_kind(remote_kind, local_kind)
 
     def _qbo_kind_is_enough(self, kind):
-        return False
+        return self._qbo_kind_exact
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):

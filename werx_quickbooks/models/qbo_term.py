@@ -23,6 +23,8 @@ class QBOTerm(models.Model):
     _qbo_label = 'Terms'
     _qbo_odoo_field = 'payment_term_id'
     _qbo_sync_sequence = 20
+    # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
+    _qbo_kind_exact = True
 
     payment_term_id = fields.Many2one('account.payment.term', string='Odoo payment term', index=True,
                                       ondelete='set null')
@@ -84,13 +86,6 @@ class QBOTerm(models.Model):
             candidates.append({'ref': term.id, 'key': None, 'names': matcher.name_keys(term.name),
                                'kind': kind, 'label': term.name})
         return candidates
-
-    def _qbo_kind_is_enough(self, kind):
-        # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
-        return True
-
-    def _qbo_compatible(self, remote_kind, local_kind):
-        return remote_kind == local_kind
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
