@@ -235,7 +235,7 @@ class TestConnectConcurrentRefresh(QBOEmulatorMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._start_emulator()
+        cls._start_emulator(test_mode=False)
 
     def _committed_connection(self):
         with self.registry.cursor() as cr:
