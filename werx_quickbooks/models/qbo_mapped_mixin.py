@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 
 from ..qbo import const, matcher
 from ..qbo.errors import QBOError
+from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
 
@@ -103,6 +104,11 @@ class QBOMappedMixin(models.AbstractModel):
         for connection, mappings in self.grouped('connection_id').items():
             connection._qbo_check_admin()
             client, objects = self._qbo_read_now(connection, mappings.mapped('qbo_id'))
+            found = {str(obj.get('Id')) for obj in objects}
+            gone = mappings.filtered(lambda m, found=found: m.qbo_id not in found)
+            if gone:
+                raise UserError(self.env._('QuickBooks no longer has %s; the next sync archives it.',
+                                           ', '.join(gone.mapped('display_name'))))
             # As the sync does: the QuickBooks Administrator's say-so, the system's rights.
             model = self.sudo().with_company(connection.company_id)
             state = model._qbo_new_state(connection.sudo(), None, client, {}, force_create=True)
@@ -113,29 +119,50 @@ class QBOMappedMixin(models.AbstractModel):
         return True
 
     @api.model
-    def _qbo_retry(self, failure):
-        """Fetch the failed record from QBO again and import it; return True when it went through."""
-        connection = failure.connection_id
+    def _qbo_retry(self, failures):
+        """Read the failed records from QBO again (one query), import them; return the failures resolved."""
+        connection = failures.connection_id
+        connection.ensure_one()
         connection._qbo_check_admin()
-        client, objects = self._qbo_read_now(connection, [failure.qbo_id])
+        client, objects = self._qbo_read_now(connection, failures.mapped('qbo_id'))
         model = self.sudo().with_company(connection.company_id)
         state = model._qbo_new_state(connection.sudo(), None, client, {})
         model._qbo_prepare(state)
         model._qbo_import_page(objects, state)
-        if state['errors']:
-            failure.write({'state': 'retried', 'message': '\n'.join(state['errors'])})
-            return False
-        failure.write({'state': 'resolved'})
-        return True
+        found = {str(obj.get('Id')) for obj in objects}
+        resolved = failures.browse()
+        for failure in failures:
+            if failure.qbo_id not in found:
+                failure.write({'state': 'retried', 'message': self.env._(
+                    'QuickBooks no longer has this record; the next sync archives it.')})
+            elif failure.qbo_id in state['failed_ids']:
+                failure.write({'state': 'retried', 'message': state['failed_ids'][failure.qbo_id]})
+            else:
+                resolved |= failure
+        resolved.write({'state': 'resolved'})
+        return resolved
 
     @api.model
     def _qbo_read_now(self, connection, qbo_ids):
         """Return (client, QBO's current objects for these Ids); a QBO fault becomes a message."""
         try:
             client = connection._qbo_client()
-            return client, [client.read(self._qbo_entity, qbo_id) for qbo_id in qbo_ids]
+            return client, self._qbo_query_ids(client, qbo_ids)
         except QBOError as error:
             raise UserError(str(error)) from None
+
+    @api.model
+    def _qbo_query_ids(self, client, qbo_ids):
+        """Return the QBO objects of these Ids, inactive included (a query per 1000 Ids, none for none)."""
+        ids = list(qbo_ids)
+        objects = []
+        for start in range(0, len(ids), const.PAGE_SIZE):
+            where = 'Id IN (%s)' % ', '.join(
+                "'%s'" % i.replace("'", "\\'") for i in ids[start:start + const.PAGE_SIZE])
+            for page in client.query_pages(self._qbo_entity, where=where, include_inactive=True,
+                                           page_size=const.PAGE_SIZE):
+                objects.extend(page)
+        return objects
 
     # === SYNC: the one way every list is imported === #
 
@@ -148,7 +175,7 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_new_state(self, connection, run, client, cache, force_create=False):
         """Return the working state of one list in one run (what is loaded once, counts, errors)."""
         return {'connection': connection, 'company': connection.company_id, 'run': run, 'client': client,
-                'cache': cache, 'force_create': force_create, 'errors': []}
+                'cache': cache, 'force_create': force_create, 'errors': [], 'failed_ids': {}}
 
     @api.model
     def _qbo_fetch_pages(self, state):
@@ -213,15 +240,7 @@ class QBOMappedMixin(models.AbstractModel):
         """
         failed = self.with_context(active_test=False).search(
             self._qbo_domain(state['connection']) + [('match_state', '=', 'error')]).mapped('qbo_id')
-        ids = [qbo_id for qbo_id in failed if qbo_id not in known_ids]
-        objects = []
-        for start in range(0, len(ids), const.PAGE_SIZE):
-            chunk = ids[start:start + const.PAGE_SIZE]
-            where = 'Id IN (%s)' % ', '.join("'%s'" % i.replace("'", "\\'") for i in chunk)
-            for page in state['client'].query_pages(self._qbo_entity, where=where, include_inactive=True,
-                                                    page_size=const.PAGE_SIZE):
-                objects.extend(page)
-        return objects
+        return self._qbo_query_ids(state['client'], [qbo_id for qbo_id in failed if qbo_id not in known_ids])
 
     @api.model
     def _qbo_import_page(self, objects, state):
@@ -413,6 +432,7 @@ class QBOMappedMixin(models.AbstractModel):
         state.setdefault('counts', {}).setdefault('failed', 0)
         state['counts']['failed'] += 1
         state['errors'].append('%s: %s' % (name or qbo_id, error))
+        state['failed_ids'][str(qbo_id)] = plain_words(self.env, error)
         if state['run']:
             state['run']._log_failure(self._qbo_entity, qbo_id and str(qbo_id), name, error, self._name)
 

@@ -217,8 +217,10 @@ class QBOSyncFailure(models.Model):
     def action_retry(self):
         """Try the failed records again (the mapped model knows how)."""
         self.env['qbo.connection']._qbo_check_admin()
-        for failure in self:
-            if not failure.mapped_model or failure.mapped_model not in self.env:
-                raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
-            self.env[failure.mapped_model]._qbo_retry(failure)
+        if any(not failure.mapped_model or failure.mapped_model not in self.env for failure in self):
+            raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
+        # One QuickBooks read per list and connection, not one per failure.
+        groups = self.grouped(lambda failure: (failure.mapped_model, failure.connection_id))
+        for (model, _connection), failures in groups.items():
+            self.env[model]._qbo_retry(failures)
         return True
