@@ -79,11 +79,8 @@ class QBOMappedMixin(models.AbstractModel):
             if not mapping[self._qbo_odoo_field]:
                 raise UserError(self.env._('Pick the Odoo record to link "%s" to first.',
                                            mapping.display_name))
-            vals = {'match_state': 'matched', 'last_error': False,
-                    'match_note': self.env._('Linked by %s', self.env.user.name)}
-            vals.update(self._qbo_extra_link_values({self._qbo_odoo_field: mapping[self._qbo_odoo_field].id},
-                                                    None, None))
-            mapping.write(vals)
+            mapping.write({'match_state': 'matched', 'last_error': False,
+                           'match_note': self.env._('Linked by %s', self.env.user.name)})
         return True
 
     def action_open_link(self):
@@ -338,7 +335,6 @@ class QBOMappedMixin(models.AbstractModel):
                 vals.update(match_state='conflict' if decision.action == matcher.CONFLICT else 'unmatched',
                             match_note=decision.reason)
                 counts['unmatched'] += 1
-            vals.update(self._qbo_extra_link_values(vals, values, state))
             mapping_vals.append(vals)
             if vals.get(self._qbo_odoo_field) and self._qbo_odoo_field_claims:
                 state['claimed'].add(vals[self._qbo_odoo_field])
@@ -498,11 +494,6 @@ class QBOMappedMixin(models.AbstractModel):
             'qbo_updated_at': values['qbo_updated_at'],
             'active': values['active'] and not values['deleted'],
         }
-
-    @api.model
-    def _qbo_extra_link_values(self, mapping_vals, values, state):
-        """Return more mapping values once the Odoo link is known (default: none)."""
-        return {}
 
     @api.model
     def _qbo_direct_link(self, values, state):
