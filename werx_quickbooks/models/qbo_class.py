@@ -16,10 +16,10 @@ class QBOAnalyticMixin(models.AbstractModel):
     _qbo_odoo_field = 'analytic_account_id'
     _qbo_plan_name = None
 
-    analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo analytic account',
+    analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo Analytic Account',
                                           index=True, ondelete='set null')
     children_plan_id = fields.Many2one(
-        'account.analytic.plan', string='Plan of its sub-records', readonly=True, ondelete='set null',
+        'account.analytic.plan', string='Plan of Its Sub-records', readonly=True, ondelete='set null',
         help='The sub-plan that holds the analytic accounts of its children, so Odoo reports roll them up.')
 
     _sql_constraints = [
@@ -96,4 +96,4 @@ class QBOClass(models.Model):
     _qbo_sync_sequence = 30
     _qbo_plan_name = const.ANALYTIC_PLAN_CLASSES
 
-    parent_id = fields.Many2one('qbo.class', string='Parent class', readonly=True, ondelete='set null')
+    parent_id = fields.Many2one('qbo.class', string='Parent Class', readonly=True, ondelete='set null')

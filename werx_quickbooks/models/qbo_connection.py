@@ -93,7 +93,9 @@ class QBOConnection(models.Model):
     # Tokens live in qbo.connection.token (see there why); shown here for administrators.
     access_token = fields.Char(compute='_compute_tokens', groups='base.group_system')
     refresh_token = fields.Char(compute='_compute_tokens', groups='base.group_system')
-    access_token_expires_at = fields.Datetime('Access Token Expires', compute='_compute_tokens')
+    access_token_expires_at = fields.Datetime(
+        'Next Sign-in Renewal', compute='_compute_tokens',
+        help='The current access lasts an hour; Odoo renews it by itself before then.')
     refresh_token_expires_at = fields.Datetime('Sign-in Valid Until', compute='_compute_tokens')
     refresh_token_hard_expires_at = fields.Datetime('Sign-in Hard Limit', compute='_compute_tokens')
 

@@ -38,8 +38,8 @@ class QBOConnection(models.Model):
     qbo_payment_method_ids = _mappings('qbo.payment.method', 'Payment Methods')
     qbo_tax_rate_ids = _mappings('qbo.tax.rate', 'Tax Rates')
     qbo_tax_code_ids = _mappings('qbo.tax.code', 'Tax Codes')
-    lists_to_review_count = fields.Integer('Records to review', compute='_compute_lists_to_review_count')
-    lists_progress = fields.Html('Import progress', compute='_compute_lists_progress', sanitize=False)
+    lists_to_review_count = fields.Integer('Records to Review', compute='_compute_lists_to_review_count')
+    lists_progress = fields.Html('Import Progress', compute='_compute_lists_progress', sanitize=False)
 
     # === COMPUTES === #
 

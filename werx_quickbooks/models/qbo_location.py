@@ -16,4 +16,4 @@ class QBOLocation(models.Model):
     _qbo_sync_sequence = 40
     _qbo_plan_name = const.ANALYTIC_PLAN_LOCATIONS
 
-    parent_id = fields.Many2one('qbo.location', string='Parent location', readonly=True, ondelete='set null')
+    parent_id = fields.Many2one('qbo.location', string='Parent Location', readonly=True, ondelete='set null')

@@ -24,7 +24,7 @@ SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notra
 MATCH_STATES = [
     ('matched', 'Matched'),
     ('created', 'Created in Odoo'),
-    ('unmatched', 'To review'),
+    ('unmatched', 'To Review'),
     ('conflict', 'Conflict'),
     ('error', 'Error'),
 ]
@@ -51,15 +51,16 @@ class QBOMappedMixin(models.AbstractModel):
     company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
     # QBO Ids are per company: a connection switched to another QuickBooks company keeps the old
     # (archived) mappings under the old realm, and the new ones never collide with them.
-    realm_id = fields.Char(string='QuickBooks company ID', required=True, readonly=True, index=True)
+    realm_id = fields.Char(string='QuickBooks Company ID', required=True, readonly=True, index=True)
     qbo_id = fields.Char(string='QuickBooks ID', required=True, readonly=True, index=True)
     name = fields.Char(string='Name in QuickBooks', readonly=True)
-    full_name = fields.Char(string='Full name', readonly=True,
+    full_name = fields.Char(readonly=True,
                             help='Name with its parents, as QuickBooks shows it (Parent:Child).')
     parent_qbo_id = fields.Char(string='Parent QuickBooks ID', readonly=True)
-    sync_token = fields.Char(readonly=True, copy=False)
+    sync_token = fields.Char('QuickBooks Version', readonly=True, copy=False,
+                             help="QuickBooks' SyncToken: it changes each time the record changes there.")
     qbo_updated_at = fields.Datetime(string='Updated in QuickBooks', readonly=True)
-    last_synced_at = fields.Datetime(string='Last synced', readonly=True)
+    last_synced_at = fields.Datetime(string='Last Synced', readonly=True)
     active = fields.Boolean(default=True, readonly=True, help='Inactive in QuickBooks: archived in Odoo too.')
     match_state = fields.Selection(MATCH_STATES, string='Match', required=True, default='unmatched',
                                    index=True, readonly=True)

@@ -16,7 +16,7 @@ class QBOPaymentMethod(models.Model):
     _qbo_odoo_field = 'payment_method_line_id'
     _qbo_sync_sequence = 50
 
-    payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo payment method',
+    payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo Payment Method',
                                              index=True, ondelete='set null')
     journal_id = fields.Many2one(related='payment_method_line_id.journal_id', readonly=False,
                                  domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",

@@ -40,11 +40,11 @@ class QBOTaxRate(models.Model):
     # A tax of the same rate and use is the same tax; several are told apart by name.
     _qbo_kind_exact = True
 
-    tax_id = fields.Many2one('account.tax', string='Odoo tax', index=True, ondelete='set null')
+    tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null')
     rate = fields.Float(string='Rate (%)', digits=(16, 4), readonly=True)
-    type_tax_use = fields.Selection([('sale', 'Sales'), ('purchase', 'Purchases')], string='Used on',
+    type_tax_use = fields.Selection([('sale', 'Sales'), ('purchase', 'Purchases')], string='Used On',
                                     readonly=True)
-    agency_qbo_id = fields.Char(string='Tax agency (QuickBooks ID)', readonly=True)
+    agency_qbo_id = fields.Char(string='Tax Agency (QuickBooks ID)', readonly=True)
 
     _sql_constraints = [
         ('tax_unique', 'unique(connection_id, realm_id, tax_id)',
@@ -126,13 +126,13 @@ class QBOTaxCode(models.Model):
     # A code with one rate is that rate's tax, so codes share taxes with rates (and each other).
     _qbo_odoo_field_claims = False
 
-    tax_id = fields.Many2one('account.tax', string='Odoo sales tax', index=True, ondelete='set null')
-    purchase_tax_id = fields.Many2one('account.tax', string='Odoo purchase tax', ondelete='set null')
+    tax_id = fields.Many2one('account.tax', string='Odoo Sales Tax', index=True, ondelete='set null')
+    purchase_tax_id = fields.Many2one('account.tax', string='Odoo Purchase Tax', ondelete='set null')
     taxable = fields.Boolean(readonly=True)
     sale_rate_ids = fields.Many2many('qbo.tax.rate', 'qbo_tax_code_sale_rate_rel', 'code_id', 'rate_id',
-                                     string='Sales rates', readonly=True)
+                                     string='Sales Rates', readonly=True)
     purchase_rate_ids = fields.Many2many('qbo.tax.rate', 'qbo_tax_code_purchase_rate_rel', 'code_id',
-                                         'rate_id', string='Purchase rates', readonly=True)
+                                         'rate_id', string='Purchase Rates', readonly=True)
 
     @api.model
     def _qbo_fetch_pages(self, state):

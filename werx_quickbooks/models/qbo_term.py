@@ -26,15 +26,17 @@ class QBOTerm(models.Model):
     # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
     _qbo_kind_exact = True
 
-    payment_term_id = fields.Many2one('account.payment.term', string='Odoo payment term', index=True,
+    payment_term_id = fields.Many2one('account.payment.term', string='Odoo Payment Term', index=True,
                                       ondelete='set null')
     term_type = fields.Selection([('standard', 'Days after the invoice'), ('date_driven', 'Day of month')],
-                                 readonly=True)
-    due_days = fields.Integer(readonly=True)
-    day_of_month_due = fields.Integer(readonly=True)
-    due_next_month_days = fields.Integer(readonly=True)
-    discount_percent = fields.Float(readonly=True)
-    discount_days = fields.Integer(readonly=True)
+                                 string='Due Rule', readonly=True)
+    due_days = fields.Integer('Due After (Days)', readonly=True)
+    day_of_month_due = fields.Integer('Due on Day of Month', readonly=True)
+    due_next_month_days = fields.Integer(
+        'Next Month If Issued Within (Days)', readonly=True,
+        help='An invoice issued this many days or fewer before the due day is due the month after.')
+    discount_percent = fields.Float('Early Discount (%)', readonly=True)
+    discount_days = fields.Integer('Early Discount Within (Days)', readonly=True)
 
     _sql_constraints = [
         ('payment_term_unique', 'unique(connection_id, realm_id, payment_term_id)',
