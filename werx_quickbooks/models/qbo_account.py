@@ -16,14 +16,14 @@ class QBOAccount(models.Model):
     _qbo_odoo_field = 'account_id'
     _qbo_sync_sequence = 10
 
-    account_id = fields.Many2one('account.account', string='Odoo account', index=True, ondelete='set null',
+    account_id = fields.Many2one('account.account', string='Odoo Account', index=True, ondelete='set null',
                                  domain="[('company_ids', 'in', company_id)]")
-    parent_id = fields.Many2one('qbo.account', string='Parent account', readonly=True, ondelete='set null')
-    acct_num = fields.Char(string='QuickBooks number', readonly=True)
-    qbo_account_type = fields.Char(string='QuickBooks type', readonly=True)
-    qbo_account_subtype = fields.Char(string='QuickBooks detail type', readonly=True)
+    parent_id = fields.Many2one('qbo.account', string='Parent Account', readonly=True, ondelete='set null')
+    acct_num = fields.Char(string='QuickBooks Number', readonly=True)
+    qbo_account_type = fields.Char(string='QuickBooks Type', readonly=True)
+    qbo_account_subtype = fields.Char(string='QuickBooks Detail Type', readonly=True)
     account_type = fields.Selection(selection=lambda self: self.env['account.account']._fields[
-        'account_type']._description_selection(self.env), string='Odoo type', readonly=True)
+        'account_type']._description_selection(self.env), string='Odoo Type', readonly=True)
     balance = fields.Float(string='Balance in QuickBooks', readonly=True, digits='Account')
 
     _sql_constraints = [

@@ -13,13 +13,19 @@ class QBOAnalyticMixin(models.AbstractModel):
     _inherit = 'qbo.mapped.mixin'
     _description = 'QuickBooks list kept as analytic accounts'
 
+    _qbo_odoo_field = 'analytic_account_id'
     _qbo_plan_name = None
 
-    analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo analytic account',
+    analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo Analytic Account',
                                           index=True, ondelete='set null')
     children_plan_id = fields.Many2one(
-        'account.analytic.plan', string='Plan of its sub-records', readonly=True, ondelete='set null',
+        'account.analytic.plan', string='Plan of Its Sub-records', readonly=True, ondelete='set null',
         help='The sub-plan that holds the analytic accounts of its children, so Odoo reports roll them up.')
+
+    _sql_constraints = [
+        ('analytic_unique', 'unique(connection_id, realm_id, analytic_account_id)',
+         'This analytic account is already linked to another record of this QuickBooks list.'),
+    ]
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -51,7 +57,6 @@ class QBOAnalyticMixin(models.AbstractModel):
             'company_id': state['company'].id,
             'active': values['active'],
         }
-
 
     @api.model
     def _qbo_link_parents(self, values_list, state):
@@ -88,13 +93,7 @@ class QBOClass(models.Model):
 
     _qbo_entity = 'Class'
     _qbo_label = 'Classes'
-    _qbo_odoo_field = 'analytic_account_id'
     _qbo_sync_sequence = 30
     _qbo_plan_name = const.ANALYTIC_PLAN_CLASSES
 
-    parent_id = fields.Many2one('qbo.class', string='Parent class', readonly=True, ondelete='set null')
-
-    _sql_constraints = [
-        ('analytic_unique', 'unique(connection_id, realm_id, analytic_account_id)',
-         'This analytic account is already linked to another QuickBooks class.'),
-    ]
+    parent_id = fields.Many2one('qbo.class', string='Parent Class', readonly=True, ondelete='set null')

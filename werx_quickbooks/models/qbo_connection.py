@@ -93,7 +93,9 @@ class QBOConnection(models.Model):
     # Tokens live in qbo.connection.token (see there why); shown here for administrators.
     access_token = fields.Char(compute='_compute_tokens', groups='base.group_system')
     refresh_token = fields.Char(compute='_compute_tokens', groups='base.group_system')
-    access_token_expires_at = fields.Datetime('Access Token Expires', compute='_compute_tokens')
+    access_token_expires_at = fields.Datetime(
+        'Next Sign-in Renewal', compute='_compute_tokens',
+        help='The current access lasts an hour; Odoo renews it by itself before then.')
     refresh_token_expires_at = fields.Datetime('Sign-in Valid Until', compute='_compute_tokens')
     refresh_token_hard_expires_at = fields.Datetime('Sign-in Hard Limit', compute='_compute_tokens')
 
@@ -294,9 +296,8 @@ class QBOConnection(models.Model):
         realm, name = self.pending_realm_id, self.pending_company_name
         self._qbo_check_realm_free(realm)
         old = Token.search([('connection_id', '=', self.id), ('kind', '=', 'active')])
-        if old:
-            self._qbo_revoke_quietly(old.refresh_token)
-            old.unlink()
+        old_refresh_token = old.refresh_token
+        old.unlink()
         self._qbo_archive_mappings()
         pending.kind = 'active'
         old_name = self.qbo_company_name or self.realm_id
@@ -317,18 +318,19 @@ class QBOConnection(models.Model):
             'The links to the old company were archived.',
             old=old_name, new=name or realm))
         self._start_initial_import()
+        # Intuit is told last: a failure above leaves the old sign-in valid, not revoked.
+        self._qbo_revoke_quietly(old_refresh_token)
         return True
 
     def action_cancel_switch_company(self):
         """Keep the linked QuickBooks company and drop the pending sign-in to the other one."""
         self.ensure_one()
         self._qbo_check_admin()
-        pending = self.env['qbo.connection.token'].sudo().search(
-            [('connection_id', '=', self.id), ('kind', '=', 'pending')])
-        if pending:
-            self._qbo_revoke_quietly(pending.refresh_token)
-            pending.unlink()
+        pending = self._qbo_token_row('pending')
+        pending_refresh_token = pending.refresh_token
+        pending.unlink()
         self.sudo().write({'pending_realm_id': False, 'pending_company_name': False})
+        self._qbo_revoke_quietly(pending_refresh_token)
         return True
 
     # === BUSINESS METHODS: CONNECTION === #
@@ -437,20 +439,29 @@ class QBOConnection(models.Model):
         resumed = bool(self.realm_id)
         # A sign-in to another company may have been waiting; this one supersedes it.
         pending = self._qbo_token_row('pending')
-        if pending:
-            self._qbo_revoke_quietly(pending.refresh_token)
-            pending.unlink()
-        self._qbo_store_tokens(tokens)
-        self.sudo().write({
-            'realm_id': realm_id,
-            'qbo_company_name': company_name or self.qbo_company_name,
-            'state': 'connected',
-            'connected_at': fields.Datetime.now(),
-            'disconnected_at': False,
-            'connect_message': False,
-            'pending_realm_id': False,
-            'pending_company_name': False,
-        })
+        pending_refresh_token = pending.refresh_token
+        try:
+            # Saved as one piece: another Odoo company taking this QuickBooks company at the same
+            # moment (the live-realm index) leaves this connection as it was, with a message.
+            with self.env.cr.savepoint():
+                pending.unlink()
+                self._qbo_store_tokens(tokens)
+                self.sudo().write({
+                    'realm_id': realm_id,
+                    'qbo_company_name': company_name or self.qbo_company_name,
+                    'state': 'connected',
+                    'connected_at': fields.Datetime.now(),
+                    'disconnected_at': False,
+                    'connect_message': False,
+                    'pending_realm_id': False,
+                    'pending_company_name': False,
+                })
+        except psycopg2.IntegrityError:
+            _logger.info('QuickBooks company of connection %s was taken by another connection meanwhile',
+                         self.id)
+            raise UserError(self.env._(
+                'This QuickBooks company was just connected to another Odoo company. A QuickBooks '
+                'company can be connected to one Odoo company only: disconnect it there first.')) from None
         if resumed:
             body = self.env._('Reconnected to QuickBooks company %s; the existing links are kept.',
                               company_name or realm_id)
@@ -459,6 +470,8 @@ class QBOConnection(models.Model):
         self.message_post(body=body)
         if self.initial_import_state != 'done':
             self._start_initial_import()
+        # Intuit is told last, once the new sign-in is saved.
+        self._qbo_revoke_quietly(pending_refresh_token)
 
     def _qbo_read_company_name(self, realm_id, tokens):
         """Return (the QBO company's name or False if it cannot be read now, the tokens to keep).

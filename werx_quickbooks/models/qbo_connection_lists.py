@@ -19,6 +19,11 @@ LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.paym
                'qbo.tax.rate', 'qbo.tax.code')
 
 
+def _mappings(model, string):
+    """Return the One2many from a connection to one list's mappings, archived ones included."""
+    return fields.One2many(model, 'connection_id', string=string, context={'active_test': False})
+
+
 class QBOConnection(models.Model):
     _inherit = 'qbo.connection'
 
@@ -26,22 +31,15 @@ class QBOConnection(models.Model):
         'Lists Synced Up To', copy=False, readonly=True,
         help='QuickBooks changes to the lists up to this time are in Odoo; the next sync asks for '
              'what changed since then.')
-    qbo_account_ids = fields.One2many('qbo.account', 'connection_id', string='Accounts',
-                                     context={'active_test': False})
-    qbo_term_ids = fields.One2many('qbo.term', 'connection_id', string='Terms',
-                                     context={'active_test': False})
-    qbo_class_ids = fields.One2many('qbo.class', 'connection_id', string='Classes',
-                                     context={'active_test': False})
-    qbo_location_ids = fields.One2many('qbo.location', 'connection_id', string='Locations',
-                                     context={'active_test': False})
-    qbo_payment_method_ids = fields.One2many('qbo.payment.method', 'connection_id', string='Payment Methods',
-                                     context={'active_test': False})
-    qbo_tax_rate_ids = fields.One2many('qbo.tax.rate', 'connection_id', string='Tax Rates',
-                                     context={'active_test': False})
-    qbo_tax_code_ids = fields.One2many('qbo.tax.code', 'connection_id', string='Tax Codes',
-                                     context={'active_test': False})
-    lists_to_review_count = fields.Integer('Records to review', compute='_compute_lists_to_review_count')
-    lists_progress = fields.Html('Import progress', compute='_compute_lists_progress', sanitize=False)
+    qbo_account_ids = _mappings('qbo.account', 'Accounts')
+    qbo_term_ids = _mappings('qbo.term', 'Terms')
+    qbo_class_ids = _mappings('qbo.class', 'Classes')
+    qbo_location_ids = _mappings('qbo.location', 'Locations')
+    qbo_payment_method_ids = _mappings('qbo.payment.method', 'Payment Methods')
+    qbo_tax_rate_ids = _mappings('qbo.tax.rate', 'Tax Rates')
+    qbo_tax_code_ids = _mappings('qbo.tax.code', 'Tax Codes')
+    lists_to_review_count = fields.Integer('Records to Review', compute='_compute_lists_to_review_count')
+    lists_progress = fields.Html('Import Progress', compute='_compute_lists_progress', sanitize=False)
 
     # === COMPUTES === #
 

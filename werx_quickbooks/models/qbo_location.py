@@ -13,13 +13,7 @@ class QBOLocation(models.Model):
 
     _qbo_entity = 'Department'
     _qbo_label = 'Locations'
-    _qbo_odoo_field = 'analytic_account_id'
     _qbo_sync_sequence = 40
     _qbo_plan_name = const.ANALYTIC_PLAN_LOCATIONS
 
-    parent_id = fields.Many2one('qbo.location', string='Parent location', readonly=True, ondelete='set null')
-
-    _sql_constraints = [
-        ('analytic_unique', 'unique(connection_id, realm_id, analytic_account_id)',
-         'This analytic account is already linked to another QuickBooks location.'),
-    ]
+    parent_id = fields.Many2one('qbo.location', string='Parent Location', readonly=True, ondelete='set null')

@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 
 from ..qbo import const, matcher
 from ..qbo.errors import QBOError
+from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notra
 MATCH_STATES = [
     ('matched', 'Matched'),
     ('created', 'Created in Odoo'),
-    ('unmatched', 'To review'),
+    ('unmatched', 'To Review'),
     ('conflict', 'Conflict'),
     ('error', 'Error'),
 ]
@@ -41,21 +42,25 @@ class QBOMappedMixin(models.AbstractModel):
     _qbo_odoo_field = None        # Many2one on the mapping to the Odoo record
     _qbo_sync_sequence = 100      # import order (lower first)
     _qbo_in_cdc = True            # False for TaxCode / TaxRate: polled with a query
+    # True when the matcher's kind says what the record is (a term's due rule, a tax's rate and
+    # use): only the same kind may match, and one Odoo record of that kind is the match.
+    _qbo_kind_exact = False
 
     connection_id = fields.Many2one('qbo.connection', required=True, index=True,
                                     ondelete='cascade', readonly=True)
     company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
     # QBO Ids are per company: a connection switched to another QuickBooks company keeps the old
     # (archived) mappings under the old realm, and the new ones never collide with them.
-    realm_id = fields.Char(string='QuickBooks company ID', required=True, readonly=True, index=True)
+    realm_id = fields.Char(string='QuickBooks Company ID', required=True, readonly=True, index=True)
     qbo_id = fields.Char(string='QuickBooks ID', required=True, readonly=True, index=True)
     name = fields.Char(string='Name in QuickBooks', readonly=True)
-    full_name = fields.Char(string='Full name', readonly=True,
+    full_name = fields.Char(readonly=True,
                             help='Name with its parents, as QuickBooks shows it (Parent:Child).')
     parent_qbo_id = fields.Char(string='Parent QuickBooks ID', readonly=True)
-    sync_token = fields.Char(readonly=True, copy=False)
+    sync_token = fields.Char('QuickBooks Version', readonly=True, copy=False,
+                             help="QuickBooks' SyncToken: it changes each time the record changes there.")
     qbo_updated_at = fields.Datetime(string='Updated in QuickBooks', readonly=True)
-    last_synced_at = fields.Datetime(string='Last synced', readonly=True)
+    last_synced_at = fields.Datetime(string='Last Synced', readonly=True)
     active = fields.Boolean(default=True, readonly=True, help='Inactive in QuickBooks: archived in Odoo too.')
     match_state = fields.Selection(MATCH_STATES, string='Match', required=True, default='unmatched',
                                    index=True, readonly=True)
@@ -75,11 +80,8 @@ class QBOMappedMixin(models.AbstractModel):
             if not mapping[self._qbo_odoo_field]:
                 raise UserError(self.env._('Pick the Odoo record to link "%s" to first.',
                                            mapping.display_name))
-            vals = {'match_state': 'matched', 'last_error': False,
-                    'match_note': self.env._('Linked by %s', self.env.user.name)}
-            vals.update(self._qbo_extra_link_values({self._qbo_odoo_field: mapping[self._qbo_odoo_field].id},
-                                                    None, None))
-            mapping.write(vals)
+            mapping.write({'match_state': 'matched', 'last_error': False,
+                           'match_note': self.env._('Linked by %s', self.env.user.name)})
         return True
 
     def action_open_link(self):
@@ -100,6 +102,11 @@ class QBOMappedMixin(models.AbstractModel):
         for connection, mappings in self.grouped('connection_id').items():
             connection._qbo_check_admin()
             client, objects = self._qbo_read_now(connection, mappings.mapped('qbo_id'))
+            found = {str(obj.get('Id')) for obj in objects}
+            gone = mappings.filtered(lambda m, found=found: m.qbo_id not in found)
+            if gone:
+                raise UserError(self.env._('QuickBooks no longer has %s; the next sync archives it.',
+                                           ', '.join(gone.mapped('display_name'))))
             # As the sync does: the QuickBooks Administrator's say-so, the system's rights.
             model = self.sudo().with_company(connection.company_id)
             state = model._qbo_new_state(connection.sudo(), None, client, {}, force_create=True)
@@ -110,29 +117,50 @@ class QBOMappedMixin(models.AbstractModel):
         return True
 
     @api.model
-    def _qbo_retry(self, failure):
-        """Fetch the failed record from QBO again and import it; return True when it went through."""
-        connection = failure.connection_id
+    def _qbo_retry(self, failures):
+        """Read the failed records from QBO again (one query), import them; return the failures resolved."""
+        connection = failures.connection_id
+        connection.ensure_one()
         connection._qbo_check_admin()
-        client, objects = self._qbo_read_now(connection, [failure.qbo_id])
+        client, objects = self._qbo_read_now(connection, failures.mapped('qbo_id'))
         model = self.sudo().with_company(connection.company_id)
         state = model._qbo_new_state(connection.sudo(), None, client, {})
         model._qbo_prepare(state)
         model._qbo_import_page(objects, state)
-        if state['errors']:
-            failure.write({'state': 'retried', 'message': '\n'.join(state['errors'])})
-            return False
-        failure.write({'state': 'resolved'})
-        return True
+        found = {str(obj.get('Id')) for obj in objects}
+        resolved = failures.browse()
+        for failure in failures:
+            if failure.qbo_id not in found:
+                failure.write({'state': 'retried', 'message': self.env._(
+                    'QuickBooks no longer has this record; the next sync archives it.')})
+            elif failure.qbo_id in state['failed_ids']:
+                failure.write({'state': 'retried', 'message': state['failed_ids'][failure.qbo_id]})
+            else:
+                resolved |= failure
+        resolved.write({'state': 'resolved'})
+        return resolved
 
     @api.model
     def _qbo_read_now(self, connection, qbo_ids):
         """Return (client, QBO's current objects for these Ids); a QBO fault becomes a message."""
         try:
             client = connection._qbo_client()
-            return client, [client.read(self._qbo_entity, qbo_id) for qbo_id in qbo_ids]
+            return client, self._qbo_query_ids(client, qbo_ids)
         except QBOError as error:
             raise UserError(str(error)) from None
+
+    @api.model
+    def _qbo_query_ids(self, client, qbo_ids):
+        """Return the QBO objects of these Ids, inactive included (a query per 1000 Ids, none for none)."""
+        ids = list(qbo_ids)
+        objects = []
+        for start in range(0, len(ids), const.PAGE_SIZE):
+            where = 'Id IN (%s)' % ', '.join(
+                "'%s'" % i.replace("'", "\\'") for i in ids[start:start + const.PAGE_SIZE])
+            for page in client.query_pages(self._qbo_entity, where=where, include_inactive=True,
+                                           page_size=const.PAGE_SIZE):
+                objects.extend(page)
+        return objects
 
     # === SYNC: the one way every list is imported === #
 
@@ -145,7 +173,7 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_new_state(self, connection, run, client, cache, force_create=False):
         """Return the working state of one list in one run (what is loaded once, counts, errors)."""
         return {'connection': connection, 'company': connection.company_id, 'run': run, 'client': client,
-                'cache': cache, 'force_create': force_create, 'errors': []}
+                'cache': cache, 'force_create': force_create, 'errors': [], 'failed_ids': {}}
 
     @api.model
     def _qbo_fetch_pages(self, state):
@@ -210,15 +238,7 @@ class QBOMappedMixin(models.AbstractModel):
         """
         failed = self.with_context(active_test=False).search(
             self._qbo_domain(state['connection']) + [('match_state', '=', 'error')]).mapped('qbo_id')
-        ids = [qbo_id for qbo_id in failed if qbo_id not in known_ids]
-        objects = []
-        for start in range(0, len(ids), const.PAGE_SIZE):
-            chunk = ids[start:start + const.PAGE_SIZE]
-            where = 'Id IN (%s)' % ', '.join("'%s'" % i.replace("'", "\\'") for i in chunk)
-            for page in state['client'].query_pages(self._qbo_entity, where=where, include_inactive=True,
-                                                    page_size=const.PAGE_SIZE):
-                objects.extend(page)
-        return objects
+        return self._qbo_query_ids(state['client'], [qbo_id for qbo_id in failed if qbo_id not in known_ids])
 
     @api.model
     def _qbo_import_page(self, objects, state):
@@ -316,7 +336,6 @@ class QBOMappedMixin(models.AbstractModel):
                 vals.update(match_state='conflict' if decision.action == matcher.CONFLICT else 'unmatched',
                             match_note=decision.reason)
                 counts['unmatched'] += 1
-            vals.update(self._qbo_extra_link_values(vals, values, state))
             mapping_vals.append(vals)
             if vals.get(self._qbo_odoo_field) and self._qbo_odoo_field_claims:
                 state['claimed'].add(vals[self._qbo_odoo_field])
@@ -410,6 +429,7 @@ class QBOMappedMixin(models.AbstractModel):
         state.setdefault('counts', {}).setdefault('failed', 0)
         state['counts']['failed'] += 1
         state['errors'].append('%s: %s' % (name or qbo_id, error))
+        state['failed_ids'][str(qbo_id)] = plain_words(self.env, error)
         if state['run']:
             state['run']._log_failure(self._qbo_entity, qbo_id and str(qbo_id), name, error, self._name)
 
@@ -477,11 +497,6 @@ class QBOMappedMixin(models.AbstractModel):
         }
 
     @api.model
-    def _qbo_extra_link_values(self, mapping_vals, values, state):
-        """Return more mapping values once the Odoo link is known (default: none)."""
-        return {}
-
-    @api.model
     def _qbo_direct_link(self, values, state):
         """Return a matcher.Decision when the list knows the answer without matching, else None."""
         return None
@@ -498,10 +513,12 @@ class QBOMappedMixin(models.AbstractModel):
         return []
 
     def _qbo_compatible(self, remote_kind, local_kind):
+        if self._qbo_kind_exact:
+            return remote_kind == local_kind
         return matcher.same_kind(remote_kind, local_kind)
 
     def _qbo_kind_is_enough(self, kind):
-        return False
+        return self._qbo_kind_exact
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):

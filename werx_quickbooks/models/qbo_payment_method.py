@@ -16,9 +16,9 @@ class QBOPaymentMethod(models.Model):
     _qbo_odoo_field = 'payment_method_line_id'
     _qbo_sync_sequence = 50
 
-    payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo payment method',
+    payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo Payment Method',
                                              index=True, ondelete='set null')
-    journal_id = fields.Many2one('account.journal', index=True, ondelete='set null',
+    journal_id = fields.Many2one(related='payment_method_line_id.journal_id', readonly=False,
                                  domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
                                  help='Journal that receives the payments of this method; change it here to '
                                       'move the payment method to another journal.')
@@ -29,15 +29,6 @@ class QBOPaymentMethod(models.Model):
         ('payment_method_line_unique', 'unique(connection_id, realm_id, payment_method_line_id)',
          'This Odoo payment method is already linked to another QuickBooks payment method.'),
     ]
-
-    def write(self, vals):
-        res = super().write(vals)
-        if vals.get('journal_id') and not self.env.context.get('qbo_sync'):
-            # The user moved the method to another journal: its Odoo line follows.
-            for mapping in self.filtered('payment_method_line_id'):
-                if mapping.payment_method_line_id.journal_id != mapping.journal_id:
-                    mapping.payment_method_line_id.journal_id = mapping.journal_id
-        return res
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -81,13 +72,6 @@ class QBOPaymentMethod(models.Model):
             'journal_id': journal.id,
             'payment_method_id': self.env.ref('account.account_payment_method_manual_in').id,
         }
-
-    @api.model
-    def _qbo_extra_link_values(self, mapping_vals, values, state):
-        line_id = mapping_vals.get('payment_method_line_id')
-        if not line_id:
-            return {}
-        return {'journal_id': self.env['account.payment.method.line'].browse(line_id).journal_id.id}
 
     @api.model
     def _qbo_odoo_set_active(self, records, active):

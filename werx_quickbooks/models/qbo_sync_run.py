@@ -45,8 +45,10 @@ class QBOSyncRun(models.Model):
     started_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     ended_at = fields.Datetime(readonly=True)
     duration = fields.Float('Duration (s)', compute='_compute_duration', store=True, digits=(16, 1))
-    api_calls = fields.Integer('API Calls', readonly=True)
-    throttled_waits = fields.Integer(readonly=True)
+    api_calls = fields.Integer('Calls to QuickBooks', readonly=True)
+    throttled_waits = fields.Integer(
+        'Waits for QuickBooks', readonly=True,
+        help='Times QuickBooks answered "too many requests" and the sync waited before going on.')
     message = fields.Text('What Happened', readonly=True,
                           help='Why the run failed, in plain words; empty when it went through.')
     summary = fields.Char(compute='_compute_summary')
@@ -176,15 +178,15 @@ class QBOSyncRunStat(models.Model):
 
     run_id = fields.Many2one('qbo.sync.run', required=True, ondelete='cascade', index=True)
     company_id = fields.Many2one(related='run_id.company_id', store=True)
-    entity = fields.Char(required=True, help="QuickBooks entity name, e.g. 'Account'.")
+    entity = fields.Char('QuickBooks Entity', required=True, help="QuickBooks entity name, e.g. 'Account'.")
     label = fields.Char('List', help="What the user calls it, e.g. 'Chart of Accounts'.")
     total = fields.Integer()
     done = fields.Integer()
     created = fields.Integer()
     updated = fields.Integer()
     matched = fields.Integer()
-    unmatched = fields.Integer()
-    skipped = fields.Integer()
+    unmatched = fields.Integer('To Review')
+    skipped = fields.Integer('Unchanged')
     failed = fields.Integer()
 
     _sql_constraints = [
@@ -204,21 +206,31 @@ class QBOSyncFailure(models.Model):
     connection_id = fields.Many2one('qbo.connection', required=True, ondelete='cascade', index=True,
                                     readonly=True)
     company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
-    entity = fields.Char(readonly=True)
+    entity = fields.Char('QuickBooks Entity', readonly=True)
+    list_label = fields.Char('List', compute='_compute_list_label',
+                             help="The list the record belongs to, as the connection's tabs name it.")
     qbo_id = fields.Char('QuickBooks ID', readonly=True)
     record_name = fields.Char('Record', readonly=True)
     message = fields.Text('Why', readonly=True)
     qbo_code = fields.Char('QuickBooks Code', readonly=True)
     qbo_detail = fields.Text('QuickBooks Detail', readonly=True)
-    mapped_model = fields.Char(readonly=True)
+    mapped_model = fields.Char('Odoo Model', readonly=True)
     state = fields.Selection([('open', 'Open'), ('retried', 'Retried'), ('resolved', 'Resolved')],
                              required=True, default='open', readonly=True)
+
+    @api.depends('entity', 'mapped_model')
+    def _compute_list_label(self):
+        for failure in self:
+            model = self.env.get(failure.mapped_model)
+            failure.list_label = getattr(model, '_qbo_label', None) or failure.entity
 
     def action_retry(self):
         """Try the failed records again (the mapped model knows how)."""
         self.env['qbo.connection']._qbo_check_admin()
-        for failure in self:
-            if not failure.mapped_model or failure.mapped_model not in self.env:
-                raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
-            self.env[failure.mapped_model]._qbo_retry(failure)
+        if any(not failure.mapped_model or failure.mapped_model not in self.env for failure in self):
+            raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
+        # One QuickBooks read per list and connection, not one per failure.
+        groups = self.grouped(lambda failure: (failure.mapped_model, failure.connection_id))
+        for (model, _connection), failures in groups.items():
+            self.env[model]._qbo_retry(failures)
         return True

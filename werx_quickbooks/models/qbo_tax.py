@@ -16,6 +16,17 @@ def _rate_kind(use, rate):
     return '%s:%.4f' % (use, rate)
 
 
+def _unique_tax_name(state, use, name):
+    """Return ``name``, or ``name (QuickBooks)`` when the company has a tax of that name and use.
+
+    Odoo wants tax names unique per use; ``state['tax_names']`` holds the (use, name) pairs taken.
+    """
+    if (use, name) in state['tax_names']:
+        name = '%s (QuickBooks)' % name
+    state['tax_names'].add((use, name))
+    return name
+
+
 class QBOTaxRate(models.Model):
     _name = 'qbo.tax.rate'
     _inherit = 'qbo.mapped.mixin'
@@ -26,12 +37,14 @@ class QBOTaxRate(models.Model):
     _qbo_odoo_field = 'tax_id'
     _qbo_sync_sequence = 60
     _qbo_in_cdc = False
+    # A tax of the same rate and use is the same tax; several are told apart by name.
+    _qbo_kind_exact = True
 
-    tax_id = fields.Many2one('account.tax', string='Odoo tax', index=True, ondelete='set null')
+    tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null')
     rate = fields.Float(string='Rate (%)', digits=(16, 4), readonly=True)
-    type_tax_use = fields.Selection([('sale', 'Sales'), ('purchase', 'Purchases')], string='Used on',
+    type_tax_use = fields.Selection([('sale', 'Sales'), ('purchase', 'Purchases')], string='Used On',
                                     readonly=True)
-    agency_qbo_id = fields.Char(string='Tax agency (QuickBooks ID)', readonly=True)
+    agency_qbo_id = fields.Char(string='Tax Agency (QuickBooks ID)', readonly=True)
 
     _sql_constraints = [
         ('tax_unique', 'unique(connection_id, realm_id, tax_id)',
@@ -80,22 +93,11 @@ class QBOTaxRate(models.Model):
                  'kind': _rate_kind(t.type_tax_use, t.amount), 'label': t.name}
                 for t in taxes if t.amount_type == 'percent' and t.type_tax_use in ('sale', 'purchase')]
 
-    def _qbo_kind_is_enough(self, kind):
-        # A tax of the same rate and use is the same tax; several are told apart by name.
-        return True
-
-    def _qbo_compatible(self, remote_kind, local_kind):
-        return remote_kind == local_kind
-
     @api.model
     def _qbo_odoo_create_values(self, values, state):
         self._qbo_candidates(state)
-        name = values['name']
-        if (values['use'], name) in state['tax_names']:
-            name = '%s (QuickBooks)' % name  # Odoo wants tax names unique per use
-        state['tax_names'].add((values['use'], name))
         return {
-            'name': name,
+            'name': _unique_tax_name(state, values['use'], values['name']),
             'amount_type': 'percent',
             'amount': values['rate'],
             'type_tax_use': values['use'],
@@ -119,16 +121,18 @@ class QBOTaxCode(models.Model):
     _qbo_odoo_field = 'tax_id'
     _qbo_sync_sequence = 70
     _qbo_in_cdc = False
+    # A group tax with the same children is the code's tax.
+    _qbo_kind_exact = True
     # A code with one rate is that rate's tax, so codes share taxes with rates (and each other).
     _qbo_odoo_field_claims = False
 
-    tax_id = fields.Many2one('account.tax', string='Odoo sales tax', index=True, ondelete='set null')
-    purchase_tax_id = fields.Many2one('account.tax', string='Odoo purchase tax', ondelete='set null')
+    tax_id = fields.Many2one('account.tax', string='Odoo Sales Tax', index=True, ondelete='set null')
+    purchase_tax_id = fields.Many2one('account.tax', string='Odoo Purchase Tax', ondelete='set null')
     taxable = fields.Boolean(readonly=True)
     sale_rate_ids = fields.Many2many('qbo.tax.rate', 'qbo_tax_code_sale_rate_rel', 'code_id', 'rate_id',
-                                     string='Sales rates', readonly=True)
+                                     string='Sales Rates', readonly=True)
     purchase_rate_ids = fields.Many2many('qbo.tax.rate', 'qbo_tax_code_purchase_rate_rel', 'code_id',
-                                         'rate_id', string='Purchase rates', readonly=True)
+                                         'rate_id', string='Purchase Rates', readonly=True)
 
     @api.model
     def _qbo_fetch_pages(self, state):
@@ -198,19 +202,13 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_odoo_candidates(self, state):
-        groups = self.env['account.tax'].with_context(active_test=False).search(
-            [('company_id', '=', state['company'].id), ('amount_type', '=', 'group'),
-             ('type_tax_use', '=', 'sale')])
-        state['tax_names'] = set(self.env['account.tax'].with_context(active_test=False).search(
-            [('company_id', '=', state['company'].id), ('type_tax_use', '=', 'sale')]).mapped('name'))
+        taxes = self.env['account.tax'].with_context(active_test=False).search_fetch(
+            [('company_id', '=', state['company'].id), ('type_tax_use', '=', 'sale')],
+            ['name', 'amount_type', 'children_tax_ids'])
+        state['tax_names'] = {('sale', t.name) for t in taxes}
+        groups = taxes.filtered(lambda t: t.amount_type == 'group')
         return [{'ref': g.id, 'key': None, 'names': matcher.name_keys(g.name),
                  'kind': self._qbo_group_kind(g.children_tax_ids.ids), 'label': g.name} for g in groups]
-
-    def _qbo_kind_is_enough(self, kind):
-        return True
-
-    def _qbo_compatible(self, remote_kind, local_kind):
-        return remote_kind == local_kind
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
@@ -221,12 +219,8 @@ class QBOTaxCode(models.Model):
                 'The QuickBooks tax code "%s" has no set of linked rates to build an Odoo tax from; '
                 'link it to the Odoo tax to use instead.', values['name']))
         self._qbo_candidates(state)
-        name = values['name']
-        if name in state['tax_names']:
-            name = '%s (QuickBooks)' % name
-        state['tax_names'].add(name)
         return {
-            'name': name,
+            'name': _unique_tax_name(state, 'sale', values['name']),
             'amount_type': 'group',
             'amount': 0.0,
             'type_tax_use': 'sale',

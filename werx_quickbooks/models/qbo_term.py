@@ -23,16 +23,20 @@ class QBOTerm(models.Model):
     _qbo_label = 'Terms'
     _qbo_odoo_field = 'payment_term_id'
     _qbo_sync_sequence = 20
+    # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
+    _qbo_kind_exact = True
 
-    payment_term_id = fields.Many2one('account.payment.term', string='Odoo payment term', index=True,
+    payment_term_id = fields.Many2one('account.payment.term', string='Odoo Payment Term', index=True,
                                       ondelete='set null')
     term_type = fields.Selection([('standard', 'Days after the invoice'), ('date_driven', 'Day of month')],
-                                 readonly=True)
-    due_days = fields.Integer(readonly=True)
-    day_of_month_due = fields.Integer(readonly=True)
-    due_next_month_days = fields.Integer(readonly=True)
-    discount_percent = fields.Float(readonly=True)
-    discount_days = fields.Integer(readonly=True)
+                                 string='Due Rule', readonly=True)
+    due_days = fields.Integer('Due After (Days)', readonly=True)
+    day_of_month_due = fields.Integer('Due on Day of Month', readonly=True)
+    due_next_month_days = fields.Integer(
+        'Next Month If Issued Within (Days)', readonly=True,
+        help='An invoice issued this many days or fewer before the due day is due the month after.')
+    discount_percent = fields.Float('Early Discount (%)', readonly=True)
+    discount_days = fields.Integer('Early Discount Within (Days)', readonly=True)
 
     _sql_constraints = [
         ('payment_term_unique', 'unique(connection_id, realm_id, payment_term_id)',
@@ -84,13 +88,6 @@ class QBOTerm(models.Model):
             candidates.append({'ref': term.id, 'key': None, 'names': matcher.name_keys(term.name),
                                'kind': kind, 'label': term.name})
         return candidates
-
-    def _qbo_kind_is_enough(self, kind):
-        # One Odoo term with the same due rule and discount is the QBO term, whatever its name.
-        return True
-
-    def _qbo_compatible(self, remote_kind, local_kind):
-        return remote_kind == local_kind
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):

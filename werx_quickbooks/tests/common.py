@@ -23,13 +23,17 @@ class QBOEmulatorMixin:
     emulator_seed = 'demo'
 
     @classmethod
-    def _start_emulator(cls):
+    def _start_emulator(cls, test_mode=True):
+        """Start the class's emulator; in ``test_mode`` (as HttpCase) the code's cursors are the test's."""
         if Emulator is None:
             raise unittest.SkipTest('qbo_emulator cannot be imported: put the repository root on PYTHONPATH '
                                     '(scripts/test-odoo does).')
         cls.emulator = Emulator(seed=cls.emulator_seed, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                 rate_limits=False).start()
         cls.addClassCleanup(cls.emulator.stop)
+        if test_mode:
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
 
     @classmethod
     def _make_connection(cls, company=None, connected=True, realm_id=None):
@@ -72,8 +76,6 @@ class QBOEmulatorCase(QBOEmulatorMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._start_emulator()
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.connection = cls._make_connection()
 
     def setUp(self):
@@ -99,10 +101,8 @@ class QBOEmulatorHttpCase(QBOEmulatorMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._start_emulator()
         # As HttpCase: one test cursor serves the test and the requests it makes.
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls._start_emulator()
         cls.env['ir.config_parameter'].set_param('web.base.url', cls.base_url())
         cls.env.flush_all()
 

@@ -186,6 +186,18 @@ class TestConnectAccess(QBOEmulatorCase):
         connection_b.flush_recordset()
         self.assertEqual(connection_b.state, 'connected')
 
+    @mute_logger('odoo.sql_db')
+    def test_a_sign_in_that_loses_the_race_for_a_quickbooks_company_is_refused_in_words(self):
+        company_b = self.env['res.company'].create({'name': 'Company B'})
+        connection_b = self._make_connection(company_b, connected=False)
+        tokens = qbo_auth.Tokens.from_reply(self.emulator.issue_tokens())
+        # B's check passed while A's connection to the same QuickBooks company was being saved.
+        with self.assertRaisesRegex(UserError, 'just connected to another Odoo company'):
+            connection_b._qbo_set_connected(self.connection.realm_id, tokens, 'Emulated Company')
+        self.env.flush_all()
+        self.assertEqual(connection_b.state, 'draft', 'left as it was')
+        self.assertIsNone(connection_b._qbo_tokens(), 'no half-saved sign-in')
+
     def test_menu_opens_the_company_connection_and_makes_one_if_needed(self):
         company_c = self.env['res.company'].create({'name': 'Company C'})
         action = self.env['qbo.connection'].with_company(company_c).action_open_company_connection()
@@ -235,7 +247,7 @@ class TestConnectConcurrentRefresh(QBOEmulatorMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._start_emulator()
+        cls._start_emulator(test_mode=False)
 
     def _committed_connection(self):
         with self.registry.cursor() as cr:

@@ -363,6 +363,27 @@ class TestListsImport(ListsCase):
                                                ('qbo_id', '=', rent_id)])
         self.assertEqual(rent.match_state, 'matched')
 
+    def test_retrying_several_failures_reads_quickbooks_once(self):
+        Account = type(self.env['qbo.account'])
+        original = Account._qbo_map
+        broken_names = ('Rent', 'Insurance')
+        broken_ids = {a['Id'] for a in self.qbo('Account') if a['Name'] in broken_names}
+        self.assertEqual(len(broken_ids), 2)
+
+        def broken(model, obj, state):
+            if obj['Id'] in broken_ids:
+                raise ValueError('this record is broken')
+            return original(model, obj, state)
+        with patch.object(Account, '_qbo_map', broken):
+            run = self.sync('initial')
+        self.assertEqual(set(run.failure_ids.mapped('qbo_id')), broken_ids)
+        self.emulator.reset_log()
+        run.failure_ids.action_retry()
+        self.assertEqual(run.failure_ids.mapped('state'), ['resolved', 'resolved'])
+        self.assertEqual(sum(self.emulator.counters.values()), 1, 'one query for both, not a read each')
+        linked = self.mappings('qbo.account').filtered(lambda m: m.qbo_id in broken_ids)
+        self.assertEqual(len(linked.account_id), 2)
+
     def test_screens_show_the_lists(self):
         self.sync('initial')
         form = Form(self.connection)

@@ -61,4 +61,6 @@ class QBOConnectWizard(models.TransientModel):
             values['client_secret'] = secret
         # Admin rights were checked above; the secret is a Settings-only field.
         connection.sudo().write(values)
+        # The secret now lives on the connection only, not in this wizard's row too.
+        self.client_secret = False
         return connection.action_connect()
