@@ -44,7 +44,7 @@ class TestConnectTokens(QBOEmulatorCase):
         self.connection._qbo_client().company_info()
         self.assertEqual(self.emulator.counters['POST token'], 2)
 
-    def test_two_workers_refreshing_end_with_one_valid_token(self):
+    def test_a_worker_holding_outdated_tokens_takes_the_refreshed_ones(self):
         self._expire_access_token()
         first = self.connection._qbo_client()
         second = self.connection._qbo_client()   # holds the same, soon outdated, tokens
