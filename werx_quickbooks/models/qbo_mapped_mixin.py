@@ -122,6 +122,13 @@ class QBOMappedMixin(models.AbstractModel):
         connection = failures.connection_id
         connection.ensure_one()
         connection._qbo_check_admin()
+        nameless = failures.filtered(lambda f: not f.qbo_id)
+        nameless.write({'state': 'retried', 'message': self.env._(
+            'QuickBooks sent this record without an ID, so it cannot be read again on its own; it comes '
+            'in with the next sync once QuickBooks sends it correctly.')})
+        failures -= nameless
+        if not failures:
+            return failures
         client, objects = self._qbo_read_now(connection, failures.mapped('qbo_id'))
         model = self.sudo().with_company(connection.company_id)
         state = model._qbo_new_state(connection.sudo(), None, client, {})

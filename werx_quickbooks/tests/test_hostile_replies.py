@@ -14,6 +14,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..qbo.client import QBOClient
+from ..qbo.errors import BadReply
 from .test_import_lists import ListsCase
 
 try:
@@ -358,7 +359,11 @@ class TestHostileReplies(ListsCase):
         twice = self.failure(run, 'Class', ids[4])
         self.assertIn('two different versions', twice.message)
         self.assertNotImported('qbo.class', ids[4])
-        self.assertIn('without an Id', self.failure(run, 'Class', name='Hostile without Id').message)
+        nameless = self.failure(run, 'Class', name='Hostile without Id')
+        self.assertIn('without an Id', nameless.message)
+        nameless.action_retry()   # nothing to read it again by: said so, no crash
+        self.assertEqual(nameless.state, 'retried')
+        self.assertIn('without an ID', nameless.message)
         self.assertEqual(len(run.failure_ids.filtered(lambda f: f.entity == 'Class')), 3,
                          'and the non-object')
         self.assertOthersImported(run, 'Class', 'qbo.class', {ids[4]})
@@ -394,3 +399,19 @@ class TestHostileReplies(ListsCase):
         self.assertEqual(run.state, 'failed')
         self.assertIn('Terms', run.message)
         self.assertFalse(self.connection.lists_cursor)
+
+    def test_an_unreadable_change_feed_fails_the_run_and_keeps_the_cursor(self):
+        self.assertEqual(self.run_sync().state, 'done')
+        cursor = self.connection.lists_cursor
+        self.fix('Class', '1', Name='Residential homes', FullyQualifiedName='Residential homes')
+
+        def cdc(client, entities, changed_since):
+            raise BadReply(detail='cdc reply has no CDCResponse list')
+        with patch.object(QBOClient, 'cdc', cdc):
+            run = self.run_sync()
+        self.assertEqual(run.state, 'failed')
+        self.assertIn('list of changes', run.message)
+        self.assertEqual(self.connection.lists_cursor, cursor, 'the same changes are asked for again')
+        rerun = self.run_sync()
+        self.assertEqual(rerun.state, 'done', rerun.message)
+        self.assertEqual(self.mapping('qbo.class', '1').name, 'Residential homes')
