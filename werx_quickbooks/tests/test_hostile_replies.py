@@ -415,3 +415,26 @@ class TestHostileReplies(ListsCase):
         rerun = self.run_sync()
         self.assertEqual(rerun.state, 'done', rerun.message)
         self.assertEqual(self.mapping('qbo.class', '1').name, 'Residential homes')
+
+    def test_a_record_damaged_after_import_keeps_what_odoo_has(self):
+        self.assertEqual(self.run_sync().state, 'done')
+        term = self.mapping('qbo.term', '2')
+        account_id = next(a['Id'] for a in self.qbo('Account') if a['Name'] == 'Rent')
+        account = self.mapping('qbo.account', account_id)
+        kept = (term.due_days, term.payment_term_id, account.account_id, account.account_id.account_type,
+                account.account_id.name)
+        self.fix('Term', '2', DueDays='x')
+        self.fix('Account', account_id, AccountType='Spaceship', Classification='Nebula')
+        run = self.run_sync()
+        self.assertEqual(run.state, 'partial', run.message)
+        self.assertIn('"x"', self.failure(run, 'Term', '2').message)
+        self.assertIn('Spaceship', self.failure(run, 'Account', account_id).message)
+        self.assertEqual((term.due_days, term.payment_term_id, account.account_id,
+                          account.account_id.account_type, account.account_id.name), kept)
+
+        self.fix('Term', '2', DueDays=20)
+        self.fix('Account', account_id, AccountType='Expense', Classification='Expense')
+        rerun = self.run_sync()
+        self.assertEqual(rerun.state, 'done', rerun.failure_ids.mapped('message'))
+        self.assertEqual(term.due_days, 20)
+        self.assertEqual(account.account_id, kept[2])
