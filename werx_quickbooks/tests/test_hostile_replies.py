@@ -230,8 +230,15 @@ class TestHostileReplies(ListsCase):
                            ParentRef={'value': '9999', 'name': 'Gone'},
                            FullyQualifiedName='Gone:Hostile orphan')
         # Accounts: one is its own parent.
+        # (All made before any loop: the emulator's balance roll-up would follow a loop forever.)
         own = self.add('Account', {'Name': 'Hostile self parent', 'AccountType': 'Expense'})
+        loop_a = self.add('Account', {'Name': 'Hostile loop A', 'AccountType': 'Expense'})
+        loop_b = self.add('Account', {'Name': 'Hostile loop B', 'AccountType': 'Expense'})
         self.poke('Account', own, SubAccount=True, ParentRef={'value': own})
+        # And two that are each other's parent; a location under one QuickBooks does not have.
+        self.poke('Account', loop_a, SubAccount=True, ParentRef={'value': loop_b})
+        self.poke('Account', loop_b, SubAccount=True, ParentRef={'value': loop_a})
+        lost = self.add('Department', {'Name': 'Hostile lost'}, SubDepartment=True, ParentRef={'value': '77'})
         before = self.odoo_counts()
         run = self.run_sync()
 
@@ -249,6 +256,12 @@ class TestHostileReplies(ListsCase):
                 seen.add(node.id)
                 node = node.parent_id
         self.assertFalse(self.mapping('qbo.account', own).parent_id)
+        pair = run.failure_ids.filtered(lambda f: f.entity == 'Account' and f.qbo_id in (loop_a, loop_b))
+        self.assertEqual(len(pair), 1)
+        self.assertIn('loop', pair.message)
+        self.assertFalse(self.mapping('qbo.account', pair.qbo_id).parent_id)
+        self.assertIn('77', self.failure(run, 'Department', lost).message)
+        self.assertImported('qbo.location', lost)
         # Kept under their full names: nothing of QuickBooks is lost.
         self.assertImported('qbo.class', missing)
         self.assertImported('qbo.account', own)
@@ -259,11 +272,15 @@ class TestHostileReplies(ListsCase):
         self.fix('Class', missing, ParentRef={'value': '1', 'name': 'Residential'},
                  FullyQualifiedName='Residential:Hostile orphan')
         self.fix('Account', own, SubAccount=False, ParentRef=DROP)
+        self.fix('Account', loop_b, SubAccount=False, ParentRef=DROP)
+        self.fix('Department', lost, SubDepartment=False, ParentRef=DROP)
         rerun = self.run_sync()
         self.assertEqual(rerun.state, 'done', rerun.failure_ids.mapped('message'))
         self.assertEqual(self.mapping('qbo.class', '3').parent_id, self.mapping('qbo.class', '2'))
         self.assertFalse(self.mapping('qbo.class', '2').parent_id)
         self.assertEqual(self.mapping('qbo.class', missing).parent_id, self.mapping('qbo.class', '1'))
+        self.assertEqual(self.mapping('qbo.account', loop_a).parent_id, self.mapping('qbo.account', loop_b))
+        self.assertFalse(self.mapping('qbo.account', loop_b).parent_id)
 
     def test_damaged_tax_rates_and_codes(self):
         rates = {
