@@ -222,7 +222,7 @@ class QBOMappedMixin(models.AbstractModel):
         return state
 
     @api.model
-    def _qbo_link_orphans(self, state, report=True):
+    def _qbo_link_orphans(self, state):
         """Link children whose parent came in a later page than they did (one query when none).
 
         A child whose parent is still not in Odoo then (QBO did not send it, or it failed) stays
@@ -237,8 +237,6 @@ class QBOMappedMixin(models.AbstractModel):
             return
         self._qbo_link_parents([{'qbo_id': o.qbo_id, 'parent_qbo_id': o.parent_qbo_id} for o in orphans],
                                state)
-        if not report:
-            return
         # A parent that failed in this run has its own failure line; its children follow it in.
         skip = state.setdefault('looped_ids', set()) | set(state['failed_ids'])
         for orphan in orphans.filtered(lambda o: not o.parent_id and o.qbo_id not in skip
@@ -351,8 +349,8 @@ class QBOMappedMixin(models.AbstractModel):
             versions = copies.get(qbo_id, [])
             if any(version != versions[0] for version in versions[1:]):
                 self._qbo_fail(state, qbo_id, values['name'], BadReply(message=self.env._(
-                    'QuickBooks sent two different versions of this record (ID %s) in one reply; '
-                    'it is left as it was and read again on the next sync.', qbo_id)))
+                    'QuickBooks sent two different versions of this record (ID %s) in one reply; it is '
+                    'left as it was until QuickBooks sends one (Retry, or its next change there).', qbo_id)))
                 continue
             kept.append(values)
         return kept
