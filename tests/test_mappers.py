@@ -145,3 +145,89 @@ def test_term_type_in_either_spelling():
         assert v['term_type'] == 'date_driven', spelling
     standard = mappers.map_term({'Id': '9', 'Name': 'Net 5', 'Type': 'STANDARD', 'DueDays': 5})
     assert standard['term_type'] == 'standard'
+
+
+# === Wrong or hostile records: a clear error naming the record, never a crash or a guess === #
+
+def _fails(mapper, obj, *words):
+    try:
+        mapper(obj)
+    except mappers.BadRecord as error:
+        for word in words:
+            assert word in error.message, error.message
+        assert 'correct it in QuickBooks' in error.message or 'not a record' in error.message
+        return error.message
+    raise AssertionError('%r was accepted' % (obj,))
+
+
+def test_record_without_id_name_or_text_fails_naming_it():
+    _fails(mappers.map_account, _account(Id=None), 'without an Id', '"Checking"')
+    _fails(mappers.map_class, {'Name': 'X', 'Id': {'a': 1}}, 'without an Id')
+    _fails(mappers.map_account, _account(Name=None, FullyQualifiedName=None), 'without a name', 'ID 35')
+    _fails(mappers.map_account, _account(Name=12345), 'name is not text', 'ID 35')
+    _fails(mappers.map_account, _account(Name='N' * 5000), '5000 characters')
+    _fails(mappers.map_account, _account(FullyQualifiedName=['a']), 'full name is not text')
+    _fails(mappers.map_account, ['not', 'a', 'record'], 'not a record')
+    # A deletion from the change feed carries the Id only.
+    assert mappers.common_values({'Id': '9', 'status': 'Deleted'})['name'] == 'QuickBooks 9'
+
+
+def test_account_type_number_and_balance_are_checked():
+    _fails(mappers.map_account, _account(AccountType='Spaceship', Classification=None), 'Spaceship')
+    _fails(mappers.map_account, _account(AccountType=['Bank']), 'account type is not text')
+    _fails(mappers.map_account, _account(AcctNum='7' * 200), 'account number has 200 characters')
+    _fails(mappers.map_account, _account(CurrentBalance='abc'), 'balance', '"abc"')
+    # Known classification: the unknown type is placed by it (as before).
+    assert mappers.map_account(_account(AccountType='Spaceship'))['account_type'] == 'asset_current'
+    # An unknown detail type is placed by the account type; odd characters become dots; NULs go.
+    odd = mappers.map_account(_account(AccountSubType='x\x00y', AcctNum=' 9/9 #\u20ac\u202e\t'))
+    assert odd['qbo_account_subtype'] == 'xy' and odd['account_type'] == 'asset_cash'
+    assert odd['code'] == '9.9' and odd['code_from_number']
+    assert mappers.map_account(_account(AcctNum=4010))['code'] == '4010'
+
+
+def test_unique_code_stays_within_odoo_64_characters():
+    long_code = 'A' * 64
+    code = mappers.unique_code(long_code, {long_code})
+    assert len(code) <= 64 and code.endswith('.2')
+
+
+def test_parent_reference_must_be_an_id():
+    _fails(mappers.map_class, {'Id': '5', 'Name': 'X', 'SubClass': True, 'ParentRef': {'value': ['4']}},
+           'parent')
+    assert mappers.map_class({'Id': '5', 'Name': 'X', 'ParentRef': {'value': 4}})['parent_qbo_id'] == '4'
+
+
+def test_tax_rate_must_be_a_percentage():
+    for value, words in (('abc', ('"abc"', 'not a number')), (-5, ('-5',)), (1e9, ('1000000000',)),
+                         ('nan', ('nan',)), (True, ('not a number',))):
+        _fails(mappers.map_tax_rate, {'Id': '1', 'Name': 'R', 'RateValue': value}, *words)
+    assert mappers.map_tax_rate({'Id': '1', 'Name': 'R', 'RateValue': '7.25'})['rate'] == 7.25
+
+
+def test_tax_code_rate_list_must_be_readable():
+    _fails(mappers.map_tax_code, {'Id': '3', 'Name': 'C', 'SalesTaxRateList': {'TaxRateDetail': ['x']}},
+           'tax rates')
+    _fails(mappers.map_tax_code, {'Id': '3', 'Name': 'C', 'SalesTaxRateList': {'TaxRateDetail': [
+        {'TaxRateRef': {'value': '1'}, 'TaxOrder': 'first'}]}}, '"C"', 'tax order')
+
+
+def test_term_days_are_checked_not_clamped():
+    _fails(mappers.map_term, {'Id': '3', 'Name': 'T', 'DueDays': -5}, '-5')
+    _fails(mappers.map_term, {'Id': '3', 'Name': 'T', 'DueDays': 'x'}, '"x"')
+    _fails(mappers.map_term, {'Id': '3', 'Name': 'T', 'DueDays': 2.5}, 'whole number')
+    _fails(mappers.map_term, {'Id': '3', 'Name': 'T', 'Type': 'DATE_DRIVEN', 'DayOfMonthDue': 45}, '45')
+    _fails(mappers.map_term, {'Id': '3', 'Name': 'T', 'DueDays': 30, 'DiscountPercent': 150}, '150')
+    assert mappers.map_term({'Id': '3', 'Name': 'T', 'DueDays': '30'})['due_days'] == 30
+
+
+def test_payment_method_type_must_be_known():
+    _fails(mappers.map_payment_method, {'Id': '1', 'Name': 'P', 'Type': 'TELEPATHY'}, 'TELEPATHY')
+    assert mappers.map_payment_method({'Id': '1', 'Name': 'P'})['method_type'] == 'NON_CREDIT_CARD'
+
+
+def test_metadata_missing_or_garbage_leaves_the_time_empty():
+    for meta in (None, 'garbage', {'LastUpdatedTime': 'yesterday-ish'}, {'LastUpdatedTime': 12}):
+        values = mappers.map_class({'Id': '1', 'Name': 'C', 'MetaData': meta})
+        assert values['qbo_updated_at'] is None
+    assert mappers.map_class({'Id': '1', 'Name': 'C', 'SyncToken': {'x': 1}})['sync_token'] is None

@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 
 from ..qbo import const
-from ..qbo.errors import CDCWindowExceeded
+from ..qbo.errors import BadReply, CDCWindowExceeded
 
 _logger = logging.getLogger(__name__)
 
@@ -107,6 +107,12 @@ class QBOConnection(models.Model):
                 changes = client.cdc(entities, cursor - CURSOR_MARGIN)
             except CDCWindowExceeded:
                 full = True   # older than QBO's change feed: read the lists whole (nothing is duplicated)
+            except BadReply as error:
+                _logger.warning('QuickBooks: unreadable change feed: %s', error.detail)
+                raise BadReply(message=self.env._(
+                    'QuickBooks sent a list of changes that could not be read; nothing was lost: the next '
+                    'sync asks for the same changes again.'),
+                    code=error.code, detail=error.detail, http_status=error.http_status) from None
         for model in models_:
             if full or not model._qbo_in_cdc:
                 # TaxCode / TaxRate are not in CDC: read whole (a few records), write what changed.

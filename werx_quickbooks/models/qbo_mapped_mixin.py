@@ -11,8 +11,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..qbo import const, matcher
-from ..qbo.errors import QBOError
+from ..qbo import const, mappers, matcher
+from ..qbo.errors import BadReply, QBOError
 from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
@@ -122,12 +122,20 @@ class QBOMappedMixin(models.AbstractModel):
         connection = failures.connection_id
         connection.ensure_one()
         connection._qbo_check_admin()
+        nameless = failures.filtered(lambda f: not f.qbo_id)
+        nameless.write({'state': 'retried', 'message': self.env._(
+            'QuickBooks sent this record without an ID, so it cannot be read again on its own; it comes '
+            'in with the next sync once QuickBooks sends it correctly.')})
+        failures -= nameless
+        if not failures:
+            return failures
         client, objects = self._qbo_read_now(connection, failures.mapped('qbo_id'))
         model = self.sudo().with_company(connection.company_id)
         state = model._qbo_new_state(connection.sudo(), None, client, {})
         model._qbo_prepare(state)
         model._qbo_import_page(objects, state)
-        found = {str(obj.get('Id')) for obj in objects}
+        model._qbo_link_orphans(state)
+        found = {str(obj.get('Id')) for obj in objects if isinstance(obj, dict)}
         resolved = failures.browse()
         for failure in failures:
             if failure.qbo_id not in found:
@@ -185,6 +193,17 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_import_all(self, connection, run, client, cache):
         """Read the whole list from QBO and bring it in, committing page by page."""
         state = self._qbo_new_state(connection, run, client, cache)
+        try:
+            return self._qbo_import_all_pages(connection, run, state)
+        except BadReply as error:
+            _logger.warning('QuickBooks: unreadable reply for %s: %s', self._qbo_entity, error.detail)
+            raise BadReply(message=self.env._(
+                'QuickBooks sent a reply that could not be read while reading the %s; nothing was '
+                'lost: the next sync reads the list again.', self._qbo_label),
+                code=error.code, detail=error.detail, http_status=error.http_status) from None
+
+    @api.model
+    def _qbo_import_all_pages(self, connection, run, state):
         self._qbo_prepare(state)
         seen = 0
         for number, page in enumerate(self._qbo_fetch_pages(state)):
@@ -204,15 +223,29 @@ class QBOMappedMixin(models.AbstractModel):
 
     @api.model
     def _qbo_link_orphans(self, state):
-        """Link children whose parent came in a later page than they did (one query when none)."""
+        """Link children whose parent came in a later page than they did (one query when none).
+
+        A child whose parent is still not in Odoo then (QBO did not send it, or it failed) stays
+        imported under its full name, without a parent, and is reported on the run.
+        """
         if 'parent_id' not in self._fields:
             return
-        orphans = self.with_context(active_test=False).search_fetch(
-            self._qbo_domain(state['connection'])
-            + [('parent_qbo_id', '!=', False), ('parent_id', '=', False)], ['qbo_id', 'parent_qbo_id'])
-        if orphans:
-            self._qbo_link_parents([{'qbo_id': o.qbo_id, 'parent_qbo_id': o.parent_qbo_id} for o in orphans],
-                                   state)
+        domain = self._qbo_domain(state['connection']) + [('parent_qbo_id', '!=', False),
+                                                          ('parent_id', '=', False)]
+        orphans = self.with_context(active_test=False).search_fetch(domain, ['qbo_id', 'parent_qbo_id'])
+        if not orphans:
+            return
+        self._qbo_link_parents([{'qbo_id': o.qbo_id, 'parent_qbo_id': o.parent_qbo_id} for o in orphans],
+                               state)
+        # A parent that failed in this run has its own failure line; its children follow it in.
+        skip = state.setdefault('looped_ids', set()) | set(state['failed_ids'])
+        for orphan in orphans.filtered(lambda o: not o.parent_id and o.qbo_id not in skip
+                                       and o.parent_qbo_id not in skip):
+            self._qbo_fail(state, orphan.qbo_id, orphan.full_name or orphan.name, BadReply(
+                message=self.env._(
+                    'Its parent in QuickBooks (ID %s) is not in Odoo: QuickBooks did not send it, or it '
+                    'could not be imported. It is kept under its full name, without a parent, until then.',
+                    orphan.parent_qbo_id)))
 
     @api.model
     def _qbo_import_changes(self, connection, run, client, objects, cache):
@@ -227,6 +260,8 @@ class QBOMappedMixin(models.AbstractModel):
         for start in range(0, len(objects), const.PAGE_SIZE):
             self._qbo_import_page(objects[start:start + const.PAGE_SIZE], state)
             connection._qbo_commit()
+        self._qbo_link_orphans(state)
+        connection._qbo_commit()
         return state
 
     @api.model
@@ -250,7 +285,10 @@ class QBOMappedMixin(models.AbstractModel):
             try:
                 values_list.append(self._qbo_map(obj, state))
             except Exception as error:  # noqa: BLE001 - a malformed record fails alone
-                self._qbo_fail(state, obj.get('Id'), obj.get('Name') or obj.get('FullyQualifiedName'), error)
+                qbo_id = obj.get('Id') if isinstance(obj, dict) else None
+                self._qbo_fail(state, qbo_id if isinstance(qbo_id, (str, int)) else None,
+                               mappers.record_name(obj), error)
+        values_list = self._qbo_drop_duplicates(objects, values_list, state)
         # Parents before children, so a child can refer to a parent created in the same page.
         values_list.sort(key=lambda v: (v.get('full_name') or v['name']).count(':'))
 
@@ -290,6 +328,32 @@ class QBOMappedMixin(models.AbstractModel):
             state['run']._count(self._qbo_entity, label=self._qbo_label, done=len(objects),
                                 **{k: v for k, v in counts.items() if v and k != 'failed'})
         return counts
+
+    @api.model
+    def _qbo_drop_duplicates(self, objects, values_list, state):
+        """Return ``values_list`` with each QBO Id once; an Id sent twice, differently, fails.
+
+        QBO never sends one record twice in a page; two different versions under one Id leave
+        no way to tell which is right, so neither is imported (the next sync reads it again).
+        """
+        copies = {}
+        for obj in objects:
+            if isinstance(obj, dict) and isinstance(obj.get('Id'), (str, int)):
+                copies.setdefault(str(obj['Id']).strip(), []).append(obj)
+        kept, seen = [], set()
+        for values in values_list:
+            qbo_id = values['qbo_id']
+            if qbo_id in seen:
+                continue
+            seen.add(qbo_id)
+            versions = copies.get(qbo_id, [])
+            if any(version != versions[0] for version in versions[1:]):
+                self._qbo_fail(state, qbo_id, values['name'], BadReply(message=self.env._(
+                    'QuickBooks sent two different versions of this record (ID %s) in one reply; it is '
+                    'left as it was until QuickBooks sends one (Retry, or its next change there).', qbo_id)))
+                continue
+            kept.append(values)
+        return kept
 
     @api.model
     def _qbo_add(self, values_list, state):
@@ -343,7 +407,22 @@ class QBOMappedMixin(models.AbstractModel):
         for vals, (_mapping, error) in zip(mapping_vals, results, strict=True):
             if error:
                 self._qbo_fail(state, vals['qbo_id'], vals.get('name'), error)
+                if vals['qbo_id'] in created:
+                    # No Odoo record without its mapping: the next sync creates both.
+                    self._qbo_drop_created(created[vals['qbo_id']], state)
         return results
+
+    @api.model
+    def _qbo_drop_created(self, record_id, state):
+        """Delete an Odoo record this run just created whose mapping could not be stored."""
+        state['claimed'].discard(record_id)
+        model = self.env[self._fields[self._qbo_odoo_field].comodel_name].with_context(**SYNC_CONTEXT)
+        try:
+            with self.env.cr.savepoint():
+                model.browse(record_id).unlink()
+        except Exception:  # noqa: BLE001 - kept; the next sync matches it instead of creating another
+            _logger.warning('QuickBooks: could not remove %s %s left without a mapping',
+                            model._name, record_id, exc_info=True)
 
     @api.model
     def _qbo_create_odoo(self, values_list, state):
@@ -426,9 +505,11 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_fail(self, state, qbo_id, name, error):
         """Record that one QBO record could not be brought in; the rest carries on."""
         _logger.info('QuickBooks: %s %s failed: %s', self._qbo_entity, qbo_id, error)
+        name = ' '.join(name.split())[:200] if isinstance(name, str) else None
+        qbo_id = str(qbo_id)[:mappers.ID_MAX] if qbo_id not in (None, '') else None
         state.setdefault('counts', {}).setdefault('failed', 0)
         state['counts']['failed'] += 1
-        state['errors'].append('%s: %s' % (name or qbo_id, error))
+        state['errors'].append('%s: %s' % (name or qbo_id or '?', plain_words(self.env, error)))
         state['failed_ids'][str(qbo_id)] = plain_words(self.env, error)
         if state['run']:
             state['run']._log_failure(self._qbo_entity, qbo_id and str(qbo_id), name, error, self._name)
@@ -466,8 +547,51 @@ class QBOMappedMixin(models.AbstractModel):
             if child and child.parent_id != parent:
                 by_parent.setdefault(parent, self.browse())
                 by_parent[parent] |= child
+        by_parent = self._qbo_break_loops(by_parent, state)
         for parent, children in by_parent.items():
             children.with_context(**SYNC_CONTEXT).write({'parent_id': parent.id or False})
+
+    @api.model
+    def _qbo_break_loops(self, by_parent, state):
+        """Return ``by_parent`` without the links that would make a record its own ancestor.
+
+        QBO data where A's parent is B and B's parent is A (or A its own parent) cannot be a
+        hierarchy: such a record is kept without a parent and reported on the run.
+        """
+        pending = {child.id: parent.id for parent, children in by_parent.items() if parent
+                   for child in children}
+        if not pending:
+            return by_parent
+        rows = self.with_context(active_test=False).search_read(
+            self._qbo_domain(state['connection']) + [('parent_id', '!=', False)], ['parent_id'], load=None)
+        graph = {row['id']: row['parent_id'] for row in rows}
+        for parent, children in by_parent.items():
+            for child in children:
+                graph[child.id] = parent.id or None
+        refused = self.browse()
+        for child_id in pending:
+            node, steps = graph.get(child_id), 0
+            while node and node != child_id and steps <= len(graph):
+                node, steps = graph.get(node), steps + 1
+            if node == child_id:
+                graph[child_id] = None
+                refused |= self.browse(child_id)
+        if not refused:
+            return by_parent
+        result = {}
+        for parent, children in by_parent.items():
+            kept = children - refused if parent else children
+            if kept:
+                result[parent] = kept
+        if refused.filtered('parent_id'):
+            result[self.browse()] = result.get(self.browse(), self.browse()) | refused.filtered('parent_id')
+        looped = state.setdefault('looped_ids', set())
+        for child in refused.filtered(lambda c: c.qbo_id not in looped):
+            looped.add(child.qbo_id)
+            self._qbo_fail(state, child.qbo_id, child.full_name or child.name, BadReply(message=self.env._(
+                'Its parent in QuickBooks (ID %s) is also below it (a loop of parents); it is kept without '
+                'a parent until the parents are corrected in QuickBooks.', child.parent_qbo_id)))
+        return result
 
     # === HOOKS each list may override === #
 

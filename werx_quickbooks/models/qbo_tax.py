@@ -63,7 +63,12 @@ class QBOTaxRate(models.Model):
     @api.model
     def _qbo_prepare(self, state):
         res = super()._qbo_prepare(state)
-        codes = [mappers.map_tax_code(obj) for obj in self._qbo_tax_code_objects(state)]
+        codes = []
+        for obj in self._qbo_tax_code_objects(state):
+            try:
+                codes.append(mappers.map_tax_code(obj))
+            except mappers.BadRecord:
+                continue  # the code fails on its own in the Tax Codes list
         state['rate_uses'] = mappers.tax_rate_uses(codes)
         return res
 
@@ -151,7 +156,15 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_map(self, obj, state):
-        return mappers.map_tax_code(obj)
+        values = mappers.map_tax_code(obj)
+        if not values['deleted']:
+            missing = [r for r in values['sale_rate_ids'] + values['purchase_rate_ids']
+                       if r not in state['rates']]
+            if missing:
+                raise mappers.BadRecord(obj, self.env._(
+                    'that uses the tax rate with QuickBooks ID %s, which is not in Odoo (QuickBooks did not '
+                    'send it, or it could not be imported)', ', '.join(missing)))
+        return values
 
     @api.model
     def _qbo_mapping_values(self, values, state):

@@ -6,12 +6,110 @@ flat dict: the mapping's own values (``qbo_id``, ``sync_token``, ``qbo_updated_a
 they mean. The models decide which Odoo fields they become.
 """
 
+import math
 import re
 from datetime import datetime, timezone
 
 from . import const
+from .errors import BadReply
 
 _CODE_BAD_CHARS = re.compile(r'[^A-Za-z0-9.]+')
+
+# Longest texts taken from QBO (its own limits are 100 characters a name, five levels deep):
+# anything longer is not a QuickBooks record but a damaged or hostile reply.
+NAME_MAX = 500
+FULL_NAME_MAX = 2600
+ID_MAX = 64
+CODE_MAX = 64           # account.account.code is a Char(64)
+TERM_DAYS_MAX = 9999
+
+
+class BadRecord(BadReply):
+    """One QBO record is damaged (missing Id, a name that is not text, a rate that is not a number …).
+
+    Its message names the record and what is wrong, in plain words; the record fails alone.
+    """
+
+    def __init__(self, obj, problem):
+        if not isinstance(obj, dict):
+            message = ('QuickBooks sent something that is not a record in the list; it was skipped '
+                       '(if it recurs, tell your QuickBooks support).')
+        else:
+            message = 'QuickBooks sent %s %s; correct it in QuickBooks and sync again.' % (
+                describe(obj), problem)
+        super().__init__(message=message)
+
+
+def describe(obj):
+    """Return how to name a QBO record in a message: '"Fuel" (QuickBooks ID 12)', safely."""
+    if not isinstance(obj, dict):
+        return 'a record that is not an object'
+    obj_id = obj.get('Id')
+    name = obj.get('Name')
+    if not isinstance(name, str) or not name.strip():
+        name = obj.get('FullyQualifiedName')
+    label = None
+    if isinstance(name, str) and name.strip():
+        label = ' '.join(name.replace('\x00', '').split())[:80]
+    if isinstance(obj_id, (str, int)) and not isinstance(obj_id, bool) and str(obj_id).strip():
+        ident = 'QuickBooks ID %s' % str(obj_id).strip()[:ID_MAX]
+        return '"%s" (%s)' % (label, ident) if label else 'the record with %s' % ident
+    return '"%s" (no QuickBooks ID)' % label if label else 'a record'
+
+
+def record_name(obj):
+    """Return the record's name for a failure line (text only, never the raw value), or None."""
+    if not isinstance(obj, dict):
+        return None
+    for key in ('Name', 'FullyQualifiedName'):
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return ' '.join(value.replace('\x00', '').split())[:200]
+    return None
+
+
+def _text(obj, key, what, limit=NAME_MAX):
+    """Return obj[key] stripped ('' when absent); not text, or longer than ``limit``: BadRecord."""
+    value = obj.get(key)
+    if value is None:
+        return ''
+    if not isinstance(value, str):
+        raise BadRecord(obj, 'whose %s is not text' % what)
+    value = value.replace('\x00', '').strip()   # PostgreSQL stores no NUL character
+    if len(value) > limit:
+        raise BadRecord(obj, 'whose %s has %d characters (at most %d)' % (what, len(value), limit))
+    return value
+
+
+def _number(obj, key, what, low, high, *, default=0.0):
+    """Return obj[key] as a float within [low, high] (``default`` when absent), else BadRecord."""
+    value = obj.get(key)
+    if value is None or value == '':
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise BadRecord(obj, 'whose %s is not a number' % what)
+    try:
+        number = float(value)
+    except ValueError:
+        raise BadRecord(obj, 'whose %s is "%s", not a number' % (what, str(value)[:40])) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise BadRecord(obj, 'whose %s is %s (it must be from %s to %s)'
+                        % (what, str(value)[:40], _plain(low), _plain(high)))
+    return number
+
+
+def _integer(obj, key, what, low, high, *, default=0):
+    """Return obj[key] as a whole number within [low, high] (``default`` when absent), else BadRecord."""
+    number = _number(obj, key, what, low, high, default=None)
+    if number is None:
+        return default
+    if number != int(number):
+        raise BadRecord(obj, 'whose %s is %s, not a whole number' % (what, _plain(number)))
+    return int(number)
+
+
+def _plain(number):
+    return ('%d' % number) if float(number).is_integer() else ('%s' % number)
 
 
 # === COMMON === #
@@ -33,28 +131,79 @@ def parse_qbo_time(value):
 
 
 def ref_id(ref):
-    """Return the Id inside a QBO reference ({'value': '3', 'name': ...}) or None."""
+    """Return the Id inside a QBO reference ({'value': '3', 'name': ...}) as text, or None."""
     if isinstance(ref, dict):
-        return ref.get('value') or None
+        value = ref.get('value')
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value).strip()[:ID_MAX] or None
     return None
 
 
+def _checked_ref(obj, key, what):
+    """Return the Id of obj[key] (a reference), None when absent; a damaged reference: BadRecord."""
+    ref = obj.get(key)
+    if ref in (None, '', {}):
+        return None
+    value = ref.get('value') if isinstance(ref, dict) else None
+    if value in (None, ''):
+        return None if isinstance(ref, dict) else _bad_ref(obj, what)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > ID_MAX:
+        _bad_ref(obj, what)
+    return str(value).strip() or None
+
+
+def _bad_ref(obj, what):
+    raise BadRecord(obj, 'whose %s is not given by a QuickBooks ID' % what)
+
+
+def _qbo_id(obj):
+    obj_id = obj.get('Id')
+    if isinstance(obj_id, bool) or not isinstance(obj_id, (str, int)) or not str(obj_id).strip():
+        raise BadRecord(obj, 'without an Id')
+    obj_id = str(obj_id).strip()
+    if len(obj_id) > ID_MAX:
+        raise BadRecord(obj, 'whose Id has %d characters' % len(obj_id))
+    return obj_id
+
+
 def common_values(obj):
-    """Return what every mapped list record keeps: id, sync token, update time, active, name."""
-    meta = obj.get('MetaData') or {}
+    """Return what every mapped list record keeps: id, sync token, update time, active, name.
+
+    A damaged record (no Id, a name that is not text or is too long …) raises BadRecord, whose
+    message names it. Missing or unreadable MetaData only leaves the update time empty.
+    """
+    if not isinstance(obj, dict):
+        raise BadRecord(obj, 'instead of a list record')
+    qbo_id = _qbo_id(obj)
+    deleted = obj.get('status') == 'Deleted'
+    name = _text(obj, 'Name', 'name')
+    if not name and not deleted:
+        raise BadRecord(obj, 'without a name')
+    meta = obj.get('MetaData')
+    updated = meta.get('LastUpdatedTime') if isinstance(meta, dict) else None
+    token = obj.get('SyncToken')
+    if isinstance(token, bool) or not isinstance(token, (str, int)) or len(str(token)) > ID_MAX:
+        token = None  # an unreadable version: compared as changed, so the record is re-read
     return {
-        'qbo_id': str(obj['Id']),
-        'sync_token': obj.get('SyncToken'),
-        'qbo_updated_at': parse_qbo_time(meta.get('LastUpdatedTime')),
+        'qbo_id': qbo_id,
+        'sync_token': None if token is None else str(token),
+        'qbo_updated_at': parse_qbo_time(updated) if isinstance(updated, str) else None,
         'active': obj.get('Active', True) is not False,
-        'name': (obj.get('Name') or '').strip() or 'QuickBooks %s' % obj['Id'],
-        'deleted': obj.get('status') == 'Deleted',
+        'name': name or 'QuickBooks %s' % qbo_id,
+        'deleted': deleted,
     }
 
 
 def full_name(obj):
     """Return the record's FullyQualifiedName ('Parent:Child'), falling back to its Name."""
-    return (obj.get('FullyQualifiedName') or obj.get('Name') or '').strip()
+    full = obj.get('FullyQualifiedName')
+    if full is not None and not isinstance(full, str):
+        raise BadRecord(obj, 'whose full name is not text')
+    full = (full or '').strip()
+    if len(full) > FULL_NAME_MAX:
+        raise BadRecord(obj, 'whose full name has %d characters (at most %d)' % (len(full), FULL_NAME_MAX))
+    name = obj.get('Name')
+    return full or (name.strip() if isinstance(name, str) else '')
 
 
 def hierarchy_depth(obj):
@@ -87,39 +236,57 @@ def generated_account_code(qbo_id):
 
 
 def unique_code(code, taken):
-    """Return ``code`` if not in ``taken``, else the first free ``code.2``, ``code.3`` …"""
+    """Return ``code`` if not in ``taken``, else the first free ``code.2``, ``code.3`` …
+
+    The result never exceeds Odoo's 64 characters: a long code is shortened before its suffix.
+    """
     if code not in taken:
         return code
     n = 2
-    while '%s.%d' % (code, n) in taken:
+    while True:
+        suffix = '.%d' % n
+        candidate = code[:CODE_MAX - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
         n += 1
-    return '%s.%d' % (code, n)
 
 
 def map_account(obj):
     """Return the values of a QBO Account for its mapping and its Odoo account."""
     values = common_values(obj)
-    account_type = obj.get('AccountType')
-    sub_type = obj.get('AccountSubType')
-    odoo_type = odoo_account_type(account_type, sub_type, obj.get('Classification'))
+    account_type = _text(obj, 'AccountType', 'account type') or None
+    sub_type = _text(obj, 'AccountSubType', 'detail type') or None
+    classification = _text(obj, 'Classification', 'classification') or None
+    if not values['deleted'] and account_type not in const.ACCOUNT_TYPES and (
+            classification not in const.ACCOUNT_TYPE_FALLBACK):
+        # An unknown type is placed by its classification; with neither, any Odoo type is a guess.
+        raise BadRecord(obj, 'whose account type "%s" Odoo cannot place' % (account_type or ''))
+    odoo_type = odoo_account_type(account_type, sub_type, classification)
     reconcile = None
     if odoo_type in ('asset_receivable', 'liability_payable') or (
             (account_type, sub_type) in const.ACCOUNT_SUBTYPES_RECONCILE):
         reconcile = True
-    number = (obj.get('AcctNum') or '').strip() or None
+    raw_number = obj.get('AcctNum')
+    if isinstance(raw_number, int) and not isinstance(raw_number, bool):
+        raw_number = str(raw_number)
+    number = _text(dict(obj, AcctNum=raw_number), 'AcctNum', 'account number') or None
+    code = account_code_from_number(number)
+    if number and len(_CODE_BAD_CHARS.sub('.', number).strip('.')) > CODE_MAX:
+        raise BadRecord(obj, 'whose account number has %d characters (Odoo takes at most %d)'
+                        % (len(number), CODE_MAX))
     values.update({
         'full_name': full_name(obj) or values['name'],
-        'parent_qbo_id': ref_id(obj.get('ParentRef')) if obj.get('SubAccount') or obj.get('ParentRef')
-        else None,
+        'parent_qbo_id': _checked_ref(obj, 'ParentRef', 'parent')
+        if obj.get('SubAccount') or obj.get('ParentRef') else None,
         'acct_num': number,
-        'code': account_code_from_number(number) or generated_account_code(values['qbo_id']),
-        'code_from_number': bool(account_code_from_number(number)),
+        'code': code or generated_account_code(values['qbo_id']),
+        'code_from_number': bool(code),
         'qbo_account_type': account_type,
         'qbo_account_subtype': sub_type,
-        'classification': obj.get('Classification'),
+        'classification': classification,
         'account_type': odoo_type,
         'reconcile': reconcile,
-        'balance': float(obj.get('CurrentBalance') or 0.0),
+        'balance': _number(obj, 'CurrentBalance', 'balance', -1e15, 1e15),
         'currency_code': ref_id(obj.get('CurrencyRef')),
     })
     return values
@@ -139,28 +306,31 @@ def map_term(obj):
     DueNextMonthDays stays on the mapping for reference.
     """
     values = common_values(obj)
-    day_of_month = obj.get('DayOfMonthDue')
+    day_of_month = _integer(obj, 'DayOfMonthDue', 'due day of month', 1, 31, default=None)
+    due_days = _integer(obj, 'DueDays', 'number of days to pay', 0, TERM_DAYS_MAX, default=None)
     # QBO spells the type 'DATE_DRIVEN' (Intuit's reference) or 'DateDriven' (the schema).
-    spelled = (obj.get('Type') or '').replace('_', '').casefold()
-    date_driven = spelled == 'datedriven' or bool(day_of_month and obj.get('DueDays') is None)
+    spelled = _text(obj, 'Type', 'term type').replace('_', '').casefold()
+    date_driven = spelled == 'datedriven' or bool(day_of_month and due_days is None)
     if date_driven:
-        day = min(max(int(day_of_month or 1), 1), 31)
+        day = day_of_month or 1
         line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_end_of_month_on_the',
                 'nb_days': 0, 'days_next_month': str(day)}
     else:
         line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_after',
-                'nb_days': max(int(obj.get('DueDays') or 0), 0)}
-    discount = float(obj.get('DiscountPercent') or 0.0)
-    discount_days = int(obj.get('DiscountDays') or 0)
+                'nb_days': due_days or 0}
+    discount = _number(obj, 'DiscountPercent', 'early payment discount', 0, 100)
+    discount_days = _integer(obj, 'DiscountDays', 'number of discount days', 0, TERM_DAYS_MAX)
     early = bool(not date_driven and discount > 0 and discount_days > 0)
     values.update({
         'term_type': 'date_driven' if date_driven else 'standard',
         'due_days': None if date_driven else line['nb_days'],
-        'day_of_month_due': int(day_of_month) if date_driven and day_of_month else None,
-        'due_next_month_days': int(obj.get('DueNextMonthDays') or 0) if date_driven else None,
+        'day_of_month_due': day_of_month if date_driven and day_of_month else None,
+        'due_next_month_days': _integer(obj, 'DueNextMonthDays', 'number of days before the due day',
+                                        0, 31) if date_driven else None,
         'discount_percent': discount,
         'discount_days': discount_days,
-        'discount_day_of_month': int(obj.get('DiscountDayOfMonth') or 0) or None,
+        'discount_day_of_month': _integer(obj, 'DiscountDayOfMonth', 'discount day of month', 0, 31)
+        or None,
         'line': line,
         'early_discount': early,
     })
@@ -175,7 +345,7 @@ def map_class(obj):
     is_sub = obj.get('SubClass') or obj.get('SubDepartment') or obj.get('ParentRef')
     values.update({
         'full_name': full_name(obj) or values['name'],
-        'parent_qbo_id': ref_id(obj.get('ParentRef')) if is_sub else None,
+        'parent_qbo_id': _checked_ref(obj, 'ParentRef', 'parent') if is_sub else None,
     })
     return values
 
@@ -196,9 +366,13 @@ def payment_method_journal_type(method_type, name):
 def map_payment_method(obj):
     """Return the values of a QBO PaymentMethod and the kind of journal its payments use."""
     values = common_values(obj)
+    method_type = _text(obj, 'Type', 'payment method type') or 'NON_CREDIT_CARD'
+    if method_type not in const.PAYMENT_METHOD_JOURNAL_TYPES:
+        raise BadRecord(obj, 'whose payment method type is "%s" (QuickBooks knows only %s)'
+                        % (method_type[:40], ' and '.join(sorted(const.PAYMENT_METHOD_JOURNAL_TYPES))))
     values.update({
-        'method_type': obj.get('Type') or 'NON_CREDIT_CARD',
-        'journal_type': payment_method_journal_type(obj.get('Type'), values['name']),
+        'method_type': method_type,
+        'journal_type': payment_method_journal_type(method_type, values['name']),
     })
     return values
 
@@ -209,19 +383,24 @@ def map_tax_rate(obj):
     """Return the values of a QBO TaxRate: a percent tax in Odoo."""
     values = common_values(obj)
     values.update({
-        'rate': float(obj.get('RateValue') or 0.0),
+        'rate': _number(obj, 'RateValue', 'rate (%)', 0, 100),
         'agency_qbo_id': ref_id(obj.get('AgencyRef')),
-        'description': obj.get('Description') or False,
+        'description': _text(obj, 'Description', 'description', FULL_NAME_MAX) or False,
     })
     return values
 
 
-def _rate_ids(rate_list):
-    details = (rate_list or {}).get('TaxRateDetail') or []
-    ordered = sorted(details, key=lambda d: int(d.get('TaxOrder') or 0))
+def _rate_ids(obj, key):
+    rate_list = obj.get(key)
+    details = (rate_list.get('TaxRateDetail') if isinstance(rate_list, dict) else rate_list) or []
+    if not isinstance(details, list) or not all(isinstance(d, dict) for d in details):
+        raise BadRecord(obj, 'whose list of tax rates cannot be read')
+    # Checked as parts of the code: a message names the code, not the detail line.
+    details = [dict(d, Id=obj.get('Id'), Name=obj.get('Name')) for d in details]
+    ordered = sorted(details, key=lambda d: _integer(d, 'TaxOrder', 'tax order', -1e6, 1e6))
     ids = []
     for detail in ordered:
-        rid = ref_id(detail.get('TaxRateRef'))
+        rid = _checked_ref(detail, 'TaxRateRef', 'tax rate')
         if rid and rid not in ids:
             ids.append(rid)
     return ids
@@ -238,8 +417,8 @@ def map_tax_code(obj):
     values.update({
         'taxable': bool(obj.get('Taxable')),
         'tax_group': bool(obj.get('TaxGroup')),
-        'sale_rate_ids': _rate_ids(obj.get('SalesTaxRateList')),
-        'purchase_rate_ids': _rate_ids(obj.get('PurchaseTaxRateList')),
+        'sale_rate_ids': _rate_ids(obj, 'SalesTaxRateList'),
+        'purchase_rate_ids': _rate_ids(obj, 'PurchaseTaxRateList'),
     })
     return values
 

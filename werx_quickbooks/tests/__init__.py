@@ -1,1 +1,9 @@
-from . import test_access, test_connect, test_connect_oauth, test_import_lists, test_install, test_sync_run
+from . import (
+    test_access,
+    test_connect,
+    test_connect_oauth,
+    test_hostile_replies,
+    test_import_lists,
+    test_install,
+    test_sync_run,
+)
