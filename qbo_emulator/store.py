@@ -1020,8 +1020,11 @@ def _roll_up(objects, own, total):
     """Set each object's `total` to its `own` amount plus that of everything below it (by ParentRef)."""
     sums = defaultdict(float)
     for obj in objects.values():
-        node = obj
-        while node is not None:
+        node, seen = obj, set()
+        # The API refuses parent loops, but tests may plant one in the store directly:
+        # stop at a repeat instead of spinning forever under the store's lock.
+        while node is not None and node["Id"] not in seen:
+            seen.add(node["Id"])
             sums[node["Id"]] += obj[own]
             node = objects.get((node.get("ParentRef") or {}).get("value"))
     for obj_id, obj in objects.items():
