@@ -9,6 +9,7 @@ Prints, side by side with their baselines:
 """
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -62,6 +63,16 @@ def api_calls_by_entity(emu):
     return counts
 
 
+@contextlib.contextmanager
+def measured(cr):
+    """Measure the block: wall time (s) and SQL queries on ``cr``, set on the yielded object."""
+    figures = _Plain(time=0.0, queries=0)
+    queries, started = cr.sql_log_count, time.perf_counter()
+    yield figures
+    figures.time = time.perf_counter() - started
+    figures.queries = cr.sql_log_count - queries
+
+
 def run_bench(odoo, registry, emu, args):
     from odoo.addons.werx_quickbooks.qbo import auth as qbo_auth
 
@@ -79,11 +90,9 @@ def run_bench(odoo, registry, emu, args):
 
         # --- initial import --- #
         emu.reset_log()
-        queries = cr.sql_log_count
-        started = time.perf_counter()
-        run = connection._sync('initial')
-        import_time = time.perf_counter() - started
-        import_queries = cr.sql_log_count - queries
+        with measured(cr) as full:
+            run = connection._sync('initial')
+        import_time, import_queries = full.time, full.queries
         calls = api_calls_by_entity(emu)
         stats = _plain(run)
         run = _Plain(api_calls=run.api_calls, state=run.state, summary=run.summary)
@@ -92,15 +101,13 @@ def run_bench(odoo, registry, emu, args):
 
         # --- baseline: the same number of accounts in one raw ORM batch --- #
         n_accounts = sizes['Account']
-        savepoint_queries = cr.sql_log_count
-        started = time.perf_counter()
-        cr.execute('SAVEPOINT bench_raw')
-        env['account.account'].with_context(tracking_disable=True, mail_create_nolog=True).create([
-            {'name': 'Raw %d' % i, 'code': 'RAW%05d' % i, 'account_type': 'expense'}
-            for i in range(n_accounts)])
-        env.flush_all()
-        raw_time = time.perf_counter() - started
-        raw_queries = cr.sql_log_count - savepoint_queries
+        with measured(cr) as raw:
+            cr.execute('SAVEPOINT bench_raw')
+            env['account.account'].with_context(tracking_disable=True, mail_create_nolog=True).create([
+                {'name': 'Raw %d' % i, 'code': 'RAW%05d' % i, 'account_type': 'expense'}
+                for i in range(n_accounts)])
+            env.flush_all()
+        raw_time, raw_queries = raw.time, raw.queries
         cr.execute('ROLLBACK TO SAVEPOINT bench_raw')
         env.invalidate_all()
 
@@ -109,11 +116,9 @@ def run_bench(odoo, registry, emu, args):
         for obj in accounts[-args.changes:]:
             emu.store.update(emu.realm_id, 'Account', obj['Id'], {'Name': obj['Name'] + ' (renamed)'})
         emu.reset_log()
-        queries = cr.sql_log_count
-        started = time.perf_counter()
-        inc = connection._sync('manual')
-        inc_time = time.perf_counter() - started
-        inc_queries = cr.sql_log_count - queries
+        with measured(cr) as incremental:
+            inc = connection._sync('manual')
+        inc_time, inc_queries = incremental.time, incremental.queries
         inc_stats = _plain(inc)
         inc = _Plain(api_calls=inc.api_calls, state=inc.state, summary=inc.summary)
         renamed = env['qbo.account'].search_count([('connection_id', '=', connection.id),
