@@ -949,10 +949,27 @@ class Store:
             self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
+        if entity == "TaxAgency" and old is None:
+            self._add_agency_payable(co, obj)
         if entity == "Payment":
             self._refresh_invoices(co, self._linked_invoices(obj) | self._linked_invoices(old))
         if entity in ("Invoice", "Payment") or (entity == "Account" and old is None):
             self._recompute_balances(co)
+
+    def _add_agency_payable(self, co, agency):
+        """Give a new tax agency its liability account, as QBO does: "<agency> Payable".
+
+        QBO books the sales tax of an agency's rates there. The agency object does not
+        name it (Intuit documents no such field), so clients find it by this name.
+        """
+        name = f"{agency['DisplayName']} Payable"[:100]
+        if ("Account", name_key(name)) in co.names:
+            return
+        self._create(
+            co,
+            "Account",
+            {"Name": name, "AccountType": "Other Current Liability", "AccountSubType": "SalesTaxPayable"},
+        )
 
     def _after_delete(self, co, entity, old):
         for key in self._name_keys(entity, old):
