@@ -162,6 +162,9 @@ PAYMENT_METHOD_JOURNAL_TYPES = {
 # Non-card methods whose name says cash go to the cash journal.
 CASH_PAYMENT_METHOD_WORDS = ('cash',)
 
+# Bank detail types that are cash in hand: a cash journal in Odoo, not a bank journal.
+CASH_ACCOUNT_SUBTYPES = frozenset({'CashOnHand'})
+
 # Names of the analytic plans that hold QBO classes and locations.
 ANALYTIC_PLAN_CLASSES = 'QuickBooks Classes'
 ANALYTIC_PLAN_LOCATIONS = 'QuickBooks Locations'

@@ -22,6 +22,8 @@ FULL_NAME_MAX = 2600
 ID_MAX = 64
 CODE_MAX = 64           # account.account.code is a Char(64)
 TERM_DAYS_MAX = 9999
+# A date-driven term is exact in Odoo while its due day less its "within" days is at most this.
+DATE_DRIVEN_SPAN_MAX = 29
 
 
 class BadRecord(BadReply):
@@ -287,23 +289,55 @@ def map_account(obj):
         'account_type': odoo_type,
         'reconcile': reconcile,
         'balance': _number(obj, 'CurrentBalance', 'balance', -1e15, 1e15),
-        'currency_code': ref_id(obj.get('CurrencyRef')),
+        'currency_code': (ref_id(obj.get('CurrencyRef')) or '').upper() or None,
+        'journal_type': account_journal_type(account_type, sub_type),
     })
     return values
 
 
+def account_journal_type(account_type, sub_type):
+    """Return the Odoo journal type a QBO account needs ('bank', 'cash', 'credit'), or None.
+
+    Every QBO Bank account is a bank journal in Odoo (its cash on hand a cash journal), every
+    Credit Card account a credit card journal: that is where Odoo registers payments and
+    statements of that account.
+    """
+    if account_type == 'Bank':
+        return 'cash' if sub_type in const.CASH_ACCOUNT_SUBTYPES else 'bank'
+    if account_type == 'Credit Card':
+        return 'credit'
+    return None
+
+
 # === TERMS === #
+
+def date_driven_line(day_of_month, next_month_days):
+    """Return the Odoo payment term line that gives QBO's due date for a date-driven term.
+
+    QBO: due on day N (the month's last day when it has fewer days) of the invoice's month,
+    or of the next month when the invoice is dated within X days of that day or after it,
+    that is when N - invoice day <= X. Odoo's "days end of month on the" is day N of the
+    month after (invoice date + nb_days). With nb_days = X + 1 - N an invoice dated on or
+    before day N - X - 1 falls back into the previous month (due this month) and any later
+    day stays in its month (due next month); when X >= N - 1 every invoice is due next month
+    (nb_days 0). Both sides cut day N to the month's length the same way, so every invoice
+    date gets the same due date on both sides, provided N - X <= 29 (counting back more than
+    February's 28 days would skip a month: such a term waits for review, see ``map_term``).
+    """
+    return {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_end_of_month_on_the',
+            'nb_days': min(0, (next_month_days or 0) + 1 - day_of_month),
+            'days_next_month': str(day_of_month)}
+
 
 def map_term(obj):
     """Return the values of a QBO Term and of the Odoo payment term it becomes.
 
     Standard terms (DueDays) become one 100 % line N days after the invoice date, with
     QBO's early-payment discount (DiscountPercent within DiscountDays) as Odoo's early
-    discount. Date-driven terms (DayOfMonthDue) become a line due on that day of the next
-    month: Odoo's "days end of month on the". QBO moves the due date to the month after
-    only when the invoice is dated within DueNextMonthDays of it; Odoo has no such switch,
-    so the next-month rule (the usual reading of "due on the Nth") is kept and
-    DueNextMonthDays stays on the mapping for reference.
+    discount. Date-driven terms (DayOfMonthDue, DueNextMonthDays) become the line of
+    ``date_driven_line``, which gives the same due date as QBO for every invoice date.
+    ``review`` says why a term cannot be matched or created as it is (an early discount
+    that QBO counts to a day of the month, which Odoo cannot express), else None.
     """
     values = common_values(obj)
     day_of_month = _integer(obj, 'DayOfMonthDue', 'due day of month', 1, 31, default=None)
@@ -311,28 +345,40 @@ def map_term(obj):
     # QBO spells the type 'DATE_DRIVEN' (Intuit's reference) or 'DateDriven' (the schema).
     spelled = _text(obj, 'Type', 'term type').replace('_', '').casefold()
     date_driven = spelled == 'datedriven' or bool(day_of_month and due_days is None)
-    if date_driven:
-        day = day_of_month or 1
-        line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_end_of_month_on_the',
-                'nb_days': 0, 'days_next_month': str(day)}
-    else:
-        line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_after',
-                'nb_days': due_days or 0}
     discount = _number(obj, 'DiscountPercent', 'early payment discount', 0, 100)
     discount_days = _integer(obj, 'DiscountDays', 'number of discount days', 0, TERM_DAYS_MAX)
-    early = bool(not date_driven and discount > 0 and discount_days > 0)
+    discount_day_of_month = _integer(obj, 'DiscountDayOfMonth', 'discount day of month', 0, 31) or None
+    review = None
+    if date_driven:
+        next_month_days = _integer(obj, 'DueNextMonthDays', 'number of days before the due day', 0, 31)
+        line = date_driven_line(day_of_month or 1, next_month_days)
+        early = False
+        if (day_of_month or 1) - (next_month_days or 0) > DATE_DRIVEN_SPAN_MAX:
+            # Odoo counts back from the invoice date into the month before; past February's length
+            # it lands two months back, so early-March invoices would be due a month early.
+            review = ('it is due on day %s unless issued within %s days of it, which Odoo cannot follow '
+                      'for invoices dated early in March (February is shorter)'
+                      % (day_of_month, next_month_days or 0))
+        elif discount > 0:
+            review = ('its early-payment discount (%s %% if paid by day %s of the month) has no Odoo '
+                      'equivalent: Odoo counts discount days from the invoice date'
+                      % (_plain(discount), discount_day_of_month or '?'))
+    else:
+        next_month_days = None
+        line = {'value': 'percent', 'value_amount': 100.0, 'delay_type': 'days_after',
+                'nb_days': due_days or 0}
+        early = bool(discount > 0 and discount_days > 0)
     values.update({
         'term_type': 'date_driven' if date_driven else 'standard',
         'due_days': None if date_driven else line['nb_days'],
         'day_of_month_due': day_of_month if date_driven and day_of_month else None,
-        'due_next_month_days': _integer(obj, 'DueNextMonthDays', 'number of days before the due day',
-                                        0, 31) if date_driven else None,
+        'due_next_month_days': next_month_days,
         'discount_percent': discount,
         'discount_days': discount_days,
-        'discount_day_of_month': _integer(obj, 'DiscountDayOfMonth', 'discount day of month', 0, 31)
-        or None,
+        'discount_day_of_month': discount_day_of_month,
         'line': line,
         'early_discount': early,
+        'review': review,
     })
     return values
 
@@ -424,14 +470,49 @@ def map_tax_code(obj):
 
 
 def tax_rate_uses(tax_codes):
-    """Return {rate qbo_id: 'sale'|'purchase'} from mapped tax codes: the side each rate is used on.
+    """Return {rate qbo_id: {'sale', 'purchase'}} from mapped tax codes: the sides each rate is used on.
 
-    A rate used on both sides is a sales rate (US sales tax is charged, rarely paid that way).
+    A rate that no code uses is a sales rate (QBO's rates are sales tax unless a code says
+    otherwise). A rate used on both sides is both: a sales tax and a purchase tax in Odoo.
     """
     uses = {}
     for code in tax_codes:
         for rid in code['purchase_rate_ids']:
-            uses.setdefault(rid, 'purchase')
+            uses.setdefault(rid, set()).add('purchase')
         for rid in code['sale_rate_ids']:
-            uses[rid] = 'sale'
+            uses.setdefault(rid, set()).add('sale')
     return uses
+
+
+def map_tax_agency(obj):
+    """Return the values of a QBO TaxAgency: the authority its rates' tax is owed to.
+
+    ``sales_account_qbo_id`` / ``purchase_account_qbo_id`` come from the agency when it names
+    its accounts (``TaxOnSalesAccountRef`` / ``TaxOnPurchasesAccountRef``, in Intuit's schema but
+    not in its JSON examples); otherwise the account is QBO's "<agency> Payable".
+    """
+    if not isinstance(obj, dict):
+        raise BadRecord(obj, 'instead of a tax agency')
+    values = common_values(dict(obj, Name=obj.get('DisplayName')))
+    values.update({
+        'sales_account_qbo_id': _checked_ref(obj, 'TaxOnSalesAccountRef', 'sales tax account'),
+        'purchase_account_qbo_id': _checked_ref(obj, 'TaxOnPurchasesAccountRef', 'purchase tax account'),
+        'payable_name': agency_payable_name(values['name']),
+    })
+    return values
+
+
+def agency_payable_name(agency_name):
+    """Return the name QBO gives the liability account of a tax agency."""
+    return ('%s Payable' % agency_name)[:100]
+
+
+# === CURRENCY === #
+
+def home_currency(preferences):
+    """Return the ISO code of the QBO company's home currency from its Preferences, or None."""
+    if not isinstance(preferences, dict):
+        return None
+    prefs = preferences.get('CurrencyPrefs')
+    code = ref_id(prefs.get('HomeCurrency')) if isinstance(prefs, dict) else None
+    return code.upper() if code and len(code) == 3 and code.isalpha() else None

@@ -21,6 +21,7 @@ MATCH = 'match'         # link to an existing Odoo record
 CREATE = 'create'       # nothing in Odoo looks like it: create it
 UNMATCHED = 'unmatched'  # several Odoo records look like it: the user decides
 CONFLICT = 'conflict'   # its key is taken by an Odoo record that cannot be it
+NOT_NEEDED = 'not_needed'  # the QBO record needs no Odoo record (e.g. a "not taxable" code)
 
 _PUNCT = re.compile(r'[\W_]+', re.UNICODE)
 
