@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "security/qbo_list_security.xml",
         "data/ir_cron.xml",
+        "data/analytic_plans.xml",
         "views/qbo_sync_run_views.xml",
         "views/qbo_connection_views.xml",
         "views/qbo_list_views.xml",

@@ -31,6 +31,12 @@ class AccountTax(models.Model):
     qbo_tax_code_ids = _qbo_links('qbo.tax.code', 'tax_id', 'QuickBooks Tax Codes')
 
 
+class AccountTaxGroup(models.Model):
+    _inherit = 'account.tax.group'
+
+    qbo_tax_agency_ids = _qbo_links('qbo.tax.agency', 'tax_group_id', 'QuickBooks Tax Agencies')
+
+
 class AccountAnalyticAccount(models.Model):
     _inherit = 'account.analytic.account'
 

@@ -24,7 +24,11 @@ class QBOAccount(models.Model):
     qbo_account_subtype = fields.Char(string='QuickBooks Detail Type', readonly=True)
     account_type = fields.Selection(selection=lambda self: self.env['account.account']._fields[
         'account_type']._description_selection(self.env), string='Odoo Type', readonly=True)
-    balance = fields.Float(string='Balance in QuickBooks', readonly=True, digits='Account')
+    currency_id = fields.Many2one('res.currency', readonly=True,
+                                  help="The account's currency in QuickBooks; its balance is in it.")
+    balance = fields.Monetary(string='Balance in QuickBooks', readonly=True, currency_field='currency_id')
+    journal_id = fields.Many2one('account.journal', string='Odoo Journal', readonly=True, ondelete='set null',
+                                 help='The bank, cash or credit card journal of this account in Odoo.')
 
     _sql_constraints = [
         ('account_unique', 'unique(connection_id, realm_id, account_id)',
@@ -33,7 +37,11 @@ class QBOAccount(models.Model):
 
     @api.model
     def _qbo_map(self, obj, state):
-        return mappers.map_account(obj)
+        values = mappers.map_account(obj)
+        if values['currency_code'] and not self._qbo_currency(values['currency_code'], state):
+            raise mappers.BadRecord(obj, self.env._('in the currency %s, which Odoo does not know',
+                                                    values['currency_code']))
+        return values
 
     @api.model
     def _qbo_mapping_values(self, values, state):
@@ -44,8 +52,30 @@ class QBOAccount(models.Model):
             'qbo_account_subtype': values['qbo_account_subtype'],
             'account_type': values['account_type'],
             'balance': values['balance'],
+            'currency_id': (self._qbo_currency(values['currency_code'], state)
+                            or state['company'].currency_id).id,
         })
         return vals
+
+    @api.model
+    def _qbo_currency(self, code, state):
+        """Return the Odoo currency of an ISO code (activated if it was not), empty for none or unknown."""
+        cache = state['cache'].setdefault('currencies', {})
+        if code not in cache:
+            currency = self.env['res.currency'].with_context(active_test=False).search(
+                [('name', '=', code)], limit=1) if code else self.env['res.currency']
+            if currency and not currency.active:
+                currency.sudo().active = True
+            cache[code] = currency
+        return cache[code]
+
+    @api.model
+    def _qbo_followed_values(self, values, state):
+        followed = {'name': values['full_name'], 'account_type': values['account_type'],
+                    'currency': values['currency_code']}
+        if values['code_from_number']:
+            followed['code'] = values['code']
+        return followed
 
     @api.model
     def _qbo_remote(self, values, state):
@@ -55,12 +85,16 @@ class QBOAccount(models.Model):
     @api.model
     def _qbo_odoo_candidates(self, state):
         company = state['company']
+        # A branch shares its parent's chart: it matches that chart and never adds to it twice.
         accounts = self.env['account.account'].with_company(company).search_fetch(
-            [('company_ids', 'in', company.ids)], ['code', 'name', 'account_type'])
+            self.env['account.account']._check_company_domain(company), ['code', 'name', 'account_type'])
         # Every code of the company, linked or not: a new account never takes one of them.
         state['taken_codes'] = set(accounts.mapped('code'))
-        partner = company.partner_id.with_company(company)
-        defaults = {partner.property_account_receivable_id.id, partner.property_account_payable_id.id}
+        # The receivable and payable Odoo uses by default (a branch's may be its parent's).
+        defaults = set()
+        for owner in company | company.root_id:
+            partner = owner.partner_id.with_company(owner)
+            defaults |= {partner.property_account_receivable_id.id, partner.property_account_payable_id.id}
         return [{'ref': acc.id, 'key': acc.code, 'names': matcher.name_keys(acc.name),
                  'kind': acc.account_type, 'label': '%s %s' % (acc.code, acc.name),
                  'preferred': acc.id in defaults}
@@ -77,27 +111,94 @@ class QBOAccount(models.Model):
         self._qbo_candidates(state)
         code = mappers.unique_code(values['code'], state['taken_codes'])
         state['taken_codes'].add(code)
+        company = state['company']
         vals = {
             'name': values['full_name'],
             'code': code,
             'account_type': values['account_type'],
-            'company_ids': [(6, 0, state['company'].ids)],
+            # Odoo 18 keeps the chart on the root company; its branches use it.
+            'company_ids': [(6, 0, company.root_id.ids)],
             'deprecated': not values['active'],
         }
+        currency = self._qbo_currency(values['currency_code'], state)
+        if currency and currency != company.currency_id:
+            vals['currency_id'] = currency.id
         if values['reconcile']:
             vals['reconcile'] = True
         return vals
 
     @api.model
-    def _qbo_odoo_update_values(self, mapping, values, state):
-        vals = {'name': values['full_name'], 'account_type': values['account_type']}
-        if values['code_from_number'] and values['acct_num'] != mapping.acct_num:
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        vals = {}
+        if 'name' in changed:
+            vals['name'] = changed['name']
+        if 'account_type' in changed:
+            vals['account_type'] = changed['account_type']
+        if 'code' in changed:
             self._qbo_candidates(state)
             taken = state['taken_codes'] - {mapping.account_id.code}
-            vals['code'] = mappers.unique_code(values['code'], taken)
+            vals['code'] = mappers.unique_code(changed['code'], taken)
+            state['taken_codes'].add(vals['code'])
+        if 'currency' in changed:
+            currency = self._qbo_currency(changed['currency'], state)
+            vals['currency_id'] = currency.id if currency != state['company'].currency_id else False
         return vals
+
+    @api.model
+    def _qbo_hold_changes(self, record, odoo_vals, state):
+        """A new type or currency on an account with journal entries waits for the accountant."""
+        held = {}
+        if not {'account_type', 'currency_id'} & set(odoo_vals):
+            return held
+        used = bool(self.env['account.move.line'].sudo().search_count(
+            [('account_id', '=', record.id)], limit=1))
+        if not used:
+            return held
+        if 'account_type' in odoo_vals:
+            types = dict(record._fields['account_type']._description_selection(self.env))
+            held['account_type'] = self.env._(
+                'QuickBooks changed its type to %(new)s; the Odoo account has journal entries, so it stays '
+                '%(old)s until an accountant changes it in Odoo (then click Link to confirm).',
+                new=types.get(odoo_vals['account_type']), old=types.get(record.account_type))
+        if 'currency_id' in odoo_vals:
+            held['currency_id'] = self.env._(
+                'QuickBooks changed its currency; the Odoo account has journal entries in its present '
+                'currency, so it was kept.')
+        return held
 
     @api.model
     def _qbo_odoo_set_active(self, records, active):
         # Odoo accounts have no archive: a retired account is deprecated.
         records.filtered(lambda a: a.deprecated == active).write({'deprecated': not active})
+
+    @api.model
+    def _qbo_after_page(self, values_list, state):
+        """Give each QBO bank and credit card account its Odoo journal: the one on it, or a new one."""
+        wanted = {v['qbo_id']: v['journal_type'] for v in values_list
+                  if v['journal_type'] and v['active'] and not v['deleted']}
+        if not wanted:
+            return
+        mappings = self.search(self._qbo_domain(state['connection'])
+                               + [('qbo_id', 'in', list(wanted)), ('account_id', '!=', False),
+                                  ('journal_id', '=', False)])
+        if not mappings:
+            return
+        company = state['company']
+        Journal = self.env['account.journal'].with_context(**qbo_mapped_mixin.SYNC_CONTEXT)
+        existing = Journal.search([('company_id', '=', company.id),
+                                   ('default_account_id', 'in', mappings.account_id.ids)])
+        by_account = {j.default_account_id.id: j for j in existing}
+        for mapping in mappings:
+            journal = by_account.get(mapping.account_id.id)
+            if not journal:
+                journal_type = wanted[mapping.qbo_id]
+                account = mapping.account_id
+                journal = Journal.create({
+                    'name': mapping.full_name or mapping.name,
+                    'type': journal_type,
+                    'code': Journal.get_next_bank_cash_default_code(journal_type, company),
+                    'default_account_id': account.id,
+                    'company_id': company.id,
+                    'currency_id': account.currency_id.id or False,
+                })
+            mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).journal_id = journal

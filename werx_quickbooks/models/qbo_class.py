@@ -15,6 +15,7 @@ class QBOAnalyticMixin(models.AbstractModel):
 
     _qbo_odoo_field = 'analytic_account_id'
     _qbo_plan_name = None
+    _qbo_plan_xmlid = None     # the plan's reference: found by it, not by its (translatable) name
 
     analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo Analytic Account',
                                           index=True, ondelete='set null')
@@ -33,10 +34,15 @@ class QBOAnalyticMixin(models.AbstractModel):
 
     @api.model
     def _qbo_plan(self):
-        """Return the analytic plan of this list, created the first time it is needed."""
-        plan = self.env['account.analytic.plan'].search(
-            [('name', '=', self._qbo_plan_name), ('parent_id', '=', False)], limit=1)
-        return plan or self.env['account.analytic.plan'].create({'name': self._qbo_plan_name})
+        """Return the analytic plan of this list (made again, under the same reference, if it was deleted)."""
+        plan = self.env.ref(self._qbo_plan_xmlid, raise_if_not_found=False)
+        if plan:
+            return plan
+        plan = self.env['account.analytic.plan'].sudo().create({'name': self._qbo_plan_name})
+        module, name = self._qbo_plan_xmlid.split('.')
+        self.env['ir.model.data'].sudo().create({'module': module, 'name': name, 'model': plan._name,
+                                                 'res_id': plan.id, 'noupdate': True})
+        return plan
 
     @api.model
     def _qbo_odoo_candidates(self, state):
@@ -60,7 +66,11 @@ class QBOAnalyticMixin(models.AbstractModel):
 
     @api.model
     def _qbo_link_parents(self, values_list, state):
-        """Link parents, then keep the hierarchy in Odoo: a parent's children sit in its sub-plan."""
+        """Link parents, then keep the hierarchy in Odoo as QBO reports it.
+
+        A parent gets a sub-plan that holds its own analytic account and its children's, so
+        the sub-plan's total is the parent's total in QBO's report by class or location.
+        """
         res = super()._qbo_link_parents(values_list, state)
         children = self.with_context(active_test=False).search(
             self._qbo_domain(state['connection'])
@@ -70,19 +80,33 @@ class QBOAnalyticMixin(models.AbstractModel):
             return res
         if 'plan' not in state:
             state['plan'] = self._qbo_plan()
-        # Shallow parents first: a parent's sub-plan nests in the plan that holds the parent.
+        Plan = self.env['account.analytic.plan'].sudo()
+        # Shallow parents first: a parent's sub-plan nests in its own parent's sub-plan.
         by_parent = children.grouped('parent_id')
         for parent in sorted(by_parent, key=lambda p: (p.full_name or '').count(':')):
             if not parent:
                 continue
             plan = parent.children_plan_id
             if not plan:
-                holder = parent.analytic_account_id.plan_id or state['plan']
-                plan = self.env['account.analytic.plan'].create({'name': parent.name, 'parent_id': holder.id})
+                holder = parent.parent_id.children_plan_id or state['plan']
+                plan = Plan.create({'name': parent.name, 'parent_id': holder.id})
                 parent.with_context(qbo_sync=True).children_plan_id = plan
-            accounts = by_parent[parent].analytic_account_id.filtered(lambda a, p=plan: a.plan_id != p)
+            accounts = by_parent[parent].analytic_account_id
+            if parent.match_state == 'created':
+                accounts |= parent.analytic_account_id
+            accounts = accounts.filtered(lambda a, p=plan: a.plan_id != p)
             if accounts:
                 accounts.with_context(tracking_disable=True).write({'plan_id': plan.id})
+        return res
+
+    @api.model
+    def _qbo_after_page(self, values_list, state):
+        """Switch analytic accounting on for the users once the list has analytic accounts to use."""
+        res = super()._qbo_after_page(values_list, state)
+        group = self.env.ref('analytic.group_analytic_accounting')
+        employees = self.env.ref('base.group_user')
+        if values_list and group not in employees.implied_ids:
+            employees.sudo()._apply_group(group)
         return res
 
 
@@ -95,5 +119,6 @@ class QBOClass(models.Model):
     _qbo_label = 'Classes'
     _qbo_sync_sequence = 30
     _qbo_plan_name = const.ANALYTIC_PLAN_CLASSES
+    _qbo_plan_xmlid = 'werx_quickbooks.analytic_plan_classes'
 
     parent_id = fields.Many2one('qbo.class', string='Parent Class', readonly=True, ondelete='set null')

@@ -10,6 +10,7 @@ from odoo import api, fields, models, modules, sql_db
 from odoo.exceptions import AccessError, UserError
 
 from ..qbo import auth as qbo_auth
+from ..qbo import mappers as qbo_mappers
 from ..qbo.errors import NeedsReconnect, QBOError, TransientError
 
 _logger = logging.getLogger(__name__)
@@ -421,7 +422,24 @@ class QBOConnection(models.Model):
         except QBOError as exc:
             _logger.warning('QuickBooks code exchange failed for connection %s: %r', self.id, exc)
             raise UserError(self.env._('QuickBooks did not complete the sign-in: %s', exc.message)) from None
-        company_name, tokens = self._qbo_read_company_name(realm_id, tokens)
+        company_name, currency, tokens = self._qbo_read_company(realm_id, tokens)
+        own = self.company_id.currency_id.name
+        if currency != own:
+            # Odoo would book every QuickBooks amount in the wrong currency: refuse before anything is saved.
+            # (Revoking a sign-in ends the app's access to that company: not for a reconnect.)
+            if self.realm_id != realm_id:
+                self._qbo_revoke_quietly(tokens.refresh_token)
+            if not currency:
+                raise UserError(self.env._(
+                    'QuickBooks did not tell which currency %(qbo)s keeps its books in, so it was not '
+                    'connected (Odoo must check it matches %(ours)s). Click Connect and try again.',
+                    qbo=company_name or realm_id, ours=own))
+            raise UserError(self.env._(
+                'The QuickBooks company %(qbo)s keeps its books in %(theirs)s, but the Odoo company %(odoo)s '
+                'uses %(ours)s, so it was not connected: every amount would be booked in the wrong currency. '
+                'Connect it to an Odoo company whose currency is %(theirs)s (or set this company\'s currency '
+                'to %(theirs)s while it has no journal entries yet).',
+                qbo=company_name or realm_id, theirs=currency, odoo=self.company_id.name, ours=own))
         if self.realm_id and self.realm_id != realm_id:
             self._qbo_store_tokens(tokens, kind='pending')
             sudo_self.write({'pending_realm_id': realm_id, 'pending_company_name': company_name})
@@ -473,11 +491,12 @@ class QBOConnection(models.Model):
         # Intuit is told last, once the new sign-in is saved.
         self._qbo_revoke_quietly(pending_refresh_token)
 
-    def _qbo_read_company_name(self, realm_id, tokens):
-        """Return (the QBO company's name or False if it cannot be read now, the tokens to keep).
+    def _qbo_read_company(self, realm_id, tokens):
+        """Return (the QBO company's name, its home currency code, the tokens to keep).
 
-        The tokens were just issued and are not saved yet, so this client refreshes on its
-        own; should it ever have to, the rotated tokens come back to be saved.
+        The name is False and the currency None when they cannot be read now. The tokens
+        were just issued and are not saved yet, so this client refreshes on its own; should
+        it ever have to, the rotated tokens come back to be saved.
         """
         sudo_self = self.sudo()
         from ..qbo.client import QBOClient
@@ -485,12 +504,14 @@ class QBOConnection(models.Model):
         client = QBOClient(self._qbo_endpoints(), realm_id, tokens,
                            client_id=sudo_self.client_id, client_secret=sudo_self.client_secret,
                            on_tokens=lambda new: latest.update(tokens=new))
+        name = currency = None
         try:
             info = client.company_info() or {}
+            name = info.get('CompanyName') or info.get('LegalName')
+            currency = qbo_mappers.home_currency(client.preferences())
         except QBOError as exc:
-            _logger.warning('Could not read CompanyInfo for connection %s: %r', self.id, exc)
-            return False, latest['tokens']
-        return info.get('CompanyName') or info.get('LegalName') or False, latest['tokens']
+            _logger.warning('Could not read the QuickBooks company of connection %s: %r', self.id, exc)
+        return (name if isinstance(name, str) else False), currency, latest['tokens']
 
     def _qbo_disconnect(self):
         self.ensure_one()

@@ -16,7 +16,7 @@ _logger = logging.getLogger(__name__)
 CURSOR_MARGIN = timedelta(minutes=5)
 
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
-               'qbo.tax.rate', 'qbo.tax.code')
+               'qbo.tax.agency', 'qbo.tax.rate', 'qbo.tax.code')
 
 
 def _mappings(model, string):
@@ -36,6 +36,7 @@ class QBOConnection(models.Model):
     qbo_class_ids = _mappings('qbo.class', 'Classes')
     qbo_location_ids = _mappings('qbo.location', 'Locations')
     qbo_payment_method_ids = _mappings('qbo.payment.method', 'Payment Methods')
+    qbo_tax_agency_ids = _mappings('qbo.tax.agency', 'Tax Agencies')
     qbo_tax_rate_ids = _mappings('qbo.tax.rate', 'Tax Rates')
     qbo_tax_code_ids = _mappings('qbo.tax.code', 'Tax Codes')
     lists_to_review_count = fields.Integer('Records to Review', compute='_compute_lists_to_review_count')

@@ -15,5 +15,6 @@ class QBOLocation(models.Model):
     _qbo_label = 'Locations'
     _qbo_sync_sequence = 40
     _qbo_plan_name = const.ANALYTIC_PLAN_LOCATIONS
+    _qbo_plan_xmlid = 'werx_quickbooks.analytic_plan_locations'
 
     parent_id = fields.Many2one('qbo.location', string='Parent Location', readonly=True, ondelete='set null')

@@ -24,6 +24,7 @@ SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notra
 MATCH_STATES = [
     ('matched', 'Matched'),
     ('created', 'Created in Odoo'),
+    ('not_needed', 'No Odoo Record Needed'),
     ('unmatched', 'To Review'),
     ('conflict', 'Conflict'),
     ('error', 'Error'),
@@ -66,6 +67,10 @@ class QBOMappedMixin(models.AbstractModel):
                                    index=True, readonly=True)
     match_note = fields.Char(string='Why', readonly=True)
     last_error = fields.Text(readonly=True)
+    qbo_followed = fields.Json(
+        'Values Taken from QuickBooks', readonly=True, copy=False,
+        help='What the Odoo record took from QuickBooks at the last sync; only a change there is '
+             'written again.')
 
     _sql_constraints = [
         ('qbo_id_unique', 'unique(connection_id, realm_id, qbo_id)',
@@ -323,6 +328,7 @@ class QBOMappedMixin(models.AbstractModel):
         if new:
             self._qbo_add(new, state)
         self._qbo_link_parents(values_list, state)
+        self._qbo_after_page(values_list, state)
         if state['run']:
             # Failures are counted by run._log_failure as they are logged.
             state['run']._count(self._qbo_entity, label=self._qbo_label, done=len(objects),
@@ -373,6 +379,13 @@ class QBOMappedMixin(models.AbstractModel):
                 remotes, candidates, compatible=self._qbo_compatible,
                 kind_is_enough=self._qbo_kind_is_enough, describe=lambda c: c.get('label') or str(c['ref'])))
 
+        for values in values_list:
+            decision = decisions[values['qbo_id']]
+            if decision.action == matcher.CREATE and not state['force_create']:
+                reason = self._qbo_cannot_create(values, state)
+                if reason:
+                    decisions[values['qbo_id']] = matcher.Decision(matcher.UNMATCHED, None, reason)
+
         to_create = [v for v in values_list
                      if decisions[v['qbo_id']].action == matcher.CREATE
                      or (state['force_create'] and decisions[v['qbo_id']].action != matcher.MATCH)]
@@ -392,6 +405,10 @@ class QBOMappedMixin(models.AbstractModel):
             elif qbo_id in create_errors:
                 vals.update(match_state='error', match_note=self.env._('Could not be created in Odoo'),
                             last_error=create_errors[qbo_id])
+            elif decision.action == matcher.NOT_NEEDED:
+                vals.update({self._qbo_odoo_field: False, 'match_state': 'not_needed',
+                             'match_note': decision.reason})
+                counts['matched'] += 1   # decided: nothing for the user to do
             elif decision.action == matcher.MATCH:
                 vals.update({self._qbo_odoo_field: decision.local, 'match_state': 'matched',
                              'match_note': decision.reason})
@@ -477,29 +494,69 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_update(self, mapping, values, state):
         """Apply a change QBO made to a known record: the mapping, then the Odoo record it stands for.
 
-        Odoo values follow QBO only for records the sync created; a record the user had (matched)
-        keeps its name and settings, and only follows QBO's active/inactive.
+        QuickBooks owns the lists: what changed there since the last sync (a name, a number, a
+        rate …, see ``_qbo_followed_values``) is written to the Odoo record, matched or created,
+        and the Odoo value it replaces is kept in the run's log of changes. What Odoo must not
+        take silently (``_qbo_hold_changes``) waits for review instead. A record Odoo shares
+        with other companies is never changed for them: a rename is logged as not applied, and
+        an inactivation unlinks it and asks the user.
         """
         record = mapping[self._qbo_odoo_field].with_context(**SYNC_CONTEXT).with_company(state['company'])
-        if values['deleted']:
-            # CDC reports a deletion with the Id only: archive, keep what we know.
-            mapping.with_context(**SYNC_CONTEXT).write(
-                {'active': False, 'last_synced_at': fields.Datetime.now()})
-            if record:
-                self._qbo_odoo_set_active(record, False)
-            return
-        odoo_vals = {}
-        if record and mapping.match_state == 'created':
-            odoo_vals = {k: v for k, v in self._qbo_odoo_update_values(mapping, values, state).items()
-                         if _differs(record, k, v)}
-        vals = self._qbo_mapping_values(values, state)
+        vals = self._qbo_mapping_values(values, state) if not values['deleted'] else {
+            'active': False, 'qbo_followed': mapping.qbo_followed}
         vals.pop('qbo_id', None)
         vals.update(last_synced_at=fields.Datetime.now(), last_error=False)
+        old, new = mapping.qbo_followed or {}, vals.get('qbo_followed') or {}
+        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        odoo_vals, held = {}, {}
+        if record and changed:
+            odoo_vals = self._qbo_odoo_update_values(mapping, changed, values, state)
+            odoo_vals = {k: v for k, v in odoo_vals.items() if _differs(record, k, v)}
+            held = self._qbo_hold_changes(record, odoo_vals, state)
+        held_vals = {fname: odoo_vals.pop(fname) for fname in held}
+        shared = bool(record) and not self._qbo_odoo_owned(record, state)
+        if shared and not vals['active']:
+            if 'active' in record._fields and record.active:
+                held_vals['active'] = False
+            vals.update({self._qbo_odoo_field: False, 'match_state': 'unmatched',
+                         'match_note': self.env._(
+                             'Inactive in QuickBooks, but the Odoo record "%s" is shared with other '
+                             'companies, so it was not archived for them: it is unlinked; link or create '
+                             'the record this company uses.', record.display_name)})
+        elif held:
+            vals.update(match_state='conflict', match_note='; '.join(held.values()))
         mapping.with_context(**SYNC_CONTEXT).write(vals)
-        if record:
-            if odoo_vals:
-                record.write(odoo_vals)
-            self._qbo_odoo_set_active(record, vals['active'])
+        if not record:
+            return
+        self._qbo_log_changes(mapping, record, odoo_vals, state, applied=not shared)
+        self._qbo_log_changes(mapping, record, held_vals, state, applied=False)
+        if shared:
+            return
+        if odoo_vals:
+            record.write(odoo_vals)
+        self._qbo_odoo_set_active(record, vals['active'])
+
+    @api.model
+    def _qbo_log_changes(self, mapping, record, odoo_vals, state, applied=True):
+        """Keep, in the run's log, the Odoo values a QuickBooks change replaced (or would have)."""
+        run = state['run']
+        if not run or not odoo_vals:
+            return
+        rows = []
+        for fname, value in odoo_vals.items():
+            field = record._fields[fname]
+            if field.type in ('one2many', 'many2many'):
+                before, after = self.env._('(previous rule)'), self.env._('(QuickBooks rule)')
+            else:
+                before = _shown(record, fname, record[fname])
+                after = _shown(record, fname, value)
+            rows.append({'run_id': run.id, 'connection_id': state['connection'].id,
+                         'entity': self._qbo_entity, 'qbo_id': mapping.qbo_id,
+                         'record_name': mapping.full_name or mapping.name,
+                         'odoo_record': '%s,%s' % (record._name, record.id),
+                         'field_label': field.string, 'old_value': before, 'new_value': after,
+                         'applied': applied})
+        self.env['qbo.sync.change'].sudo().create(rows)
 
     @api.model
     def _qbo_fail(self, state, qbo_id, name, error):
@@ -618,12 +675,23 @@ class QBOMappedMixin(models.AbstractModel):
             'sync_token': values['sync_token'],
             'qbo_updated_at': values['qbo_updated_at'],
             'active': values['active'] and not values['deleted'],
+            'qbo_followed': self._qbo_followed_values(values, state),
         }
 
     @api.model
     def _qbo_direct_link(self, values, state):
         """Return a matcher.Decision when the list knows the answer without matching, else None."""
         return None
+
+    @api.model
+    def _qbo_cannot_create(self, values, state):
+        """Return why the sync may not create the Odoo record by itself (it waits for review), or None."""
+        return None
+
+    @api.model
+    def _qbo_after_page(self, values_list, state):
+        """Finish a page once its mappings are stored (default: nothing)."""
+        return
 
     @api.model
     def _qbo_remote(self, values, state):
@@ -650,15 +718,53 @@ class QBOMappedMixin(models.AbstractModel):
         raise NotImplementedError
 
     @api.model
-    def _qbo_odoo_update_values(self, mapping, values, state):
-        """Return the Odoo values to write when QBO changed a record the sync created."""
+    def _qbo_followed_values(self, values, state):
+        """Return what the Odoo record takes from QBO, as plain JSON (stored on the mapping).
+
+        The next sync writes to Odoo only the entries that changed in QBO since then, so an
+        Odoo record keeps what the user set on it until QuickBooks changes that very thing.
+        """
         return {'name': values.get('full_name') or values['name']}
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        """Return the Odoo values to write for the ``changed`` followed values (default: as they are)."""
+        return dict(changed)
+
+    @api.model
+    def _qbo_hold_changes(self, record, odoo_vals, state):
+        """Return {field: reason} for the changes Odoo must not take without the user (default: none)."""
+        return {}
+
+    @api.model
+    def _qbo_odoo_owned(self, record, state):
+        """Return True if the Odoo record belongs to this connection's company alone (may be changed)."""
+        company = state['company']
+        if 'company_ids' in record._fields:
+            return record.company_ids == (company | company.root_id) or record.company_ids == company.root_id
+        if 'company_id' in record._fields:
+            return record.company_id in (company, company.root_id) and bool(record.company_id)
+        return True
+
 
     @api.model
     def _qbo_odoo_set_active(self, records, active):
         """Archive or restore the Odoo records (inactive in QBO = archived, never deleted)."""
         if 'active' in records._fields:
             records.filtered(lambda r: r.active != active).write({'active': active})
+
+
+def _shown(record, fname, value):
+    """Return a value as a user reads it in the log (a selection's label, a record's name)."""
+    field = record._fields[fname]
+    if field.type == 'selection':
+        return dict(field._description_selection(record.env)).get(value, value or '')
+    if field.type == 'many2one':
+        value = record.env[field.comodel_name].browse(value) if isinstance(value, int) else value
+        return value.display_name or ''
+    if field.type == 'boolean':
+        return record.env._('Yes') if value else record.env._('No')
+    return '' if value is False or value is None else str(value)
 
 
 def _differs(record, fname, value):

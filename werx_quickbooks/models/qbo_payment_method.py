@@ -18,10 +18,12 @@ class QBOPaymentMethod(models.Model):
 
     payment_method_line_id = fields.Many2one('account.payment.method.line', string='Odoo Payment Method',
                                              index=True, ondelete='set null')
-    journal_id = fields.Many2one(related='payment_method_line_id.journal_id', readonly=False,
-                                 domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
-                                 help='Journal that receives the payments of this method; change it here to '
-                                      'move the payment method to another journal.')
+    journal_id = fields.Many2one(
+        'account.journal', compute='_compute_journal_id', inverse='_inverse_journal_id',
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
+        help='Journal that receives the payments of this method. Changing it moves the Odoo payment method '
+             'when no payment uses it yet; otherwise the method gets a new line on that journal and the '
+             'payments already made stay where they are.')
     method_type = fields.Selection([('CREDIT_CARD', 'Credit card'), ('NON_CREDIT_CARD', 'Other')],
                                    string='Type', readonly=True)
 
@@ -40,15 +42,54 @@ class QBOPaymentMethod(models.Model):
         vals['method_type'] = values['method_type']
         return vals
 
+    @api.depends('payment_method_line_id.journal_id')
+    def _compute_journal_id(self):
+        for mapping in self:
+            mapping.journal_id = mapping.payment_method_line_id.journal_id
+
+    def _inverse_journal_id(self):
+        for mapping in self:
+            line = mapping.payment_method_line_id
+            if not line or not mapping.journal_id or line.journal_id == mapping.journal_id:
+                continue
+            if self.env['account.payment'].sudo().search_count([('payment_method_line_id', '=', line.id)],
+                                                                  limit=1):
+                # Moving the line would move every payment made with it to the other journal.
+                mapping.payment_method_line_id = self.env['account.payment.method.line'].create(
+                    mapping._qbo_line_values(mapping.name, mapping.journal_id))
+            else:
+                line.write(mapping._qbo_line_values(line.name, mapping.journal_id))
+
+    @api.model
+    def _qbo_line_values(self, name, journal):
+        """Return the values of a payment method line on ``journal`` whose payments post to its account.
+
+        Like QBO's deposit to a bank account, a payment is booked straight on the journal's
+        account, not on an outstanding receipts account.
+        """
+        return {
+            'name': name,
+            'journal_id': journal.id,
+            'payment_method_id': self.env.ref('account.account_payment_method_manual_in').id,
+            'payment_account_id': journal.default_account_id.id,
+        }
+
     @api.model
     def _qbo_journals(self, state):
-        """Return {'bank': journal, 'cash': journal}: the company's first journal of each type."""
+        """Return {'bank': journal, 'cash': journal}: where payments of each kind go.
+
+        The journals of the QBO bank accounts come first (the lowest account number), then the
+        company's other journals, so payments land on an account QuickBooks also has.
+        """
         if 'journals' not in state:
-            journals = self.env['account.journal'].search(
+            mapped = self.env['qbo.account'].search(
+                self.env['qbo.account']._qbo_domain(state['connection']) + [('journal_id', '!=', False)])
+            mapped = mapped.sorted(lambda m: (m.acct_num or '~', m.full_name or ''))
+            others = self.env['account.journal'].search(
                 [('company_id', '=', state['company'].id), ('type', 'in', ('bank', 'cash'))],
                 order='sequence, id')
             state['journals'] = {}
-            for journal in journals:
+            for journal in mapped.journal_id.filtered(lambda j: j.type in ('bank', 'cash')) | others:
                 state['journals'].setdefault(journal.type, journal)
         return state['journals']
 
@@ -67,11 +108,7 @@ class QBOPaymentMethod(models.Model):
         if not journal:
             raise ValueError('The company has no bank or cash journal to receive "%s" payments.'
                              % values['name'])
-        return {
-            'name': values['name'],
-            'journal_id': journal.id,
-            'payment_method_id': self.env.ref('account.account_payment_method_manual_in').id,
-        }
+        return self._qbo_line_values(values['name'], journal)
 
     @api.model
     def _qbo_odoo_set_active(self, records, active):

@@ -55,6 +55,7 @@ class QBOSyncRun(models.Model):
     stat_ids = fields.One2many('qbo.sync.run.stat', 'run_id', string='Counts', readonly=True)
     failure_ids = fields.One2many('qbo.sync.failure', 'run_id', string='Failures', readonly=True)
     failure_count = fields.Integer(compute='_compute_failure_count')
+    change_ids = fields.One2many('qbo.sync.change', 'run_id', string='Changes from QuickBooks', readonly=True)
 
     # === COMPUTE METHODS === #
 
@@ -234,3 +235,26 @@ class QBOSyncFailure(models.Model):
         for (model, _connection), failures in groups.items():
             self.env[model]._qbo_retry(failures)
         return True
+
+
+class QBOSyncChange(models.Model):
+    """An Odoo value a run replaced with QuickBooks' (or left, and why): the previous value stays here."""
+
+    _name = 'qbo.sync.change'
+    _description = 'QuickBooks Change Applied to Odoo'
+    _order = 'id desc'
+    _rec_name = 'record_name'
+
+    run_id = fields.Many2one('qbo.sync.run', required=True, ondelete='cascade', index=True, readonly=True)
+    connection_id = fields.Many2one('qbo.connection', required=True, ondelete='cascade', index=True,
+                                    readonly=True)
+    company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
+    entity = fields.Char('QuickBooks Entity', readonly=True)
+    qbo_id = fields.Char('QuickBooks ID', readonly=True)
+    record_name = fields.Char('Record', readonly=True)
+    odoo_record = fields.Char(readonly=True, string='Odoo Record (model,id)')
+    field_label = fields.Char('Field', readonly=True)
+    old_value = fields.Char('Odoo Value Before', readonly=True)
+    new_value = fields.Char('QuickBooks Value', readonly=True)
+    applied = fields.Boolean(readonly=True, help='Not applied: the change waits for review, or the Odoo '
+                                                 'record is shared with other companies.')

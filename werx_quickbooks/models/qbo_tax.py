@@ -1,9 +1,12 @@
-"""QBO tax rates and tax codes <-> account.tax.
+"""QBO tax agencies, tax rates and tax codes <-> account.tax.group and account.tax.
 
-A TaxRate is a percent tax, on sales or purchases depending on the codes that use it. A
-TaxCode with one rate is that rate's tax; with several it is an Odoo group tax whose children
-are the rates' taxes. Neither is in CDC: both are read with a query on every sync and only
-what changed is written.
+Sales tax is a debt to an agency: QBO books it on the agency's liability account
+("<agency> Payable"). So each agency is an Odoo tax group whose payable account is that
+account, and each rate is a percent tax, excluded from the price as in QBO, whose tax
+amount posts to it (invoices and refunds alike). A rate used on sales and on purchases is
+two Odoo taxes, one per side. A code with one rate is that rate's tax; with several, an
+Odoo group tax of the rates' taxes, one per side it is used on. None of these lists is in
+CDC: they are read with a query on every sync and only what changed is written.
 """
 
 from odoo import Command, api, fields, models
@@ -11,45 +14,52 @@ from odoo import Command, api, fields, models
 from ..qbo import const, mappers, matcher
 from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
 
-
-def _rate_kind(use, rate):
-    return '%s:%.4f' % (use, rate)
+USES = [('sale', 'Sales'), ('purchase', 'Purchases')]
 
 
-def _unique_tax_name(state, use, name):
-    """Return ``name``, or ``name (QuickBooks)`` when the company has a tax of that name and use.
-
-    Odoo wants tax names unique per use; ``state['tax_names']`` holds the (use, name) pairs taken.
-    """
-    if (use, name) in state['tax_names']:
-        name = '%s (QuickBooks)' % name
-    state['tax_names'].add((use, name))
-    return name
+def _tax_kind(use, rate, price_include=False, scope=False):
+    """Return what makes an Odoo tax the same as a QBO rate: use, rate, price excluded, any product."""
+    return '%s:%.4f:%s:%s' % (use, rate, 'included' if price_include else 'excluded', scope or 'all')
 
 
-class QBOTaxRate(models.Model):
-    _name = 'qbo.tax.rate'
+def _rate_tax(rate, use):
+    """Return the Odoo tax of a rate mapping on one side ('sale' or 'purchase'), possibly empty."""
+    if rate.type_tax_use == use:
+        return rate.tax_id
+    return rate.purchase_tax_id if use == 'purchase' else rate.tax_id.browse()
+
+
+class QBOTaxMixin(models.AbstractModel):
+    """What the three tax lists share: where Odoo keeps taxes, and their names."""
+
+    _name = 'qbo.tax.mixin'
     _inherit = 'qbo.mapped.mixin'
-    _description = 'QuickBooks tax rate'
+    _description = 'QuickBooks list kept as Odoo taxes'
 
-    _qbo_entity = 'TaxRate'
-    _qbo_label = 'Tax Rates'
-    _qbo_odoo_field = 'tax_id'
-    _qbo_sync_sequence = 60
-    _qbo_in_cdc = False
-    # A tax of the same rate and use is the same tax; several are told apart by name.
-    _qbo_kind_exact = True
+    @api.model
+    def _qbo_tax_company(self, state):
+        # A branch uses its parent's taxes (Odoo 18 keeps them on the root company).
+        return state['company'].root_id
 
-    tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null')
-    rate = fields.Float(string='Rate (%)', digits=(16, 4), readonly=True)
-    type_tax_use = fields.Selection([('sale', 'Sales'), ('purchase', 'Purchases')], string='Used On',
-                                    readonly=True)
-    agency_qbo_id = fields.Char(string='Tax Agency (QuickBooks ID)', readonly=True)
+    @api.model
+    def _qbo_tax_names(self, state):
+        """Return the (use, name) pairs of the company's taxes, read once per run."""
+        if 'tax_names' not in state['cache']:
+            taxes = self.env['account.tax'].with_context(active_test=False).search_fetch(
+                self.env['account.tax']._check_company_domain(state['company']), ['name', 'type_tax_use'])
+            state['cache']['tax_names'] = {(t.type_tax_use, t.name) for t in taxes}
+        return state['cache']['tax_names']
 
-    _sql_constraints = [
-        ('tax_unique', 'unique(connection_id, realm_id, tax_id)',
-         'This Odoo tax is already linked to another QuickBooks tax rate.'),
-    ]
+    @api.model
+    def _qbo_unique_tax_name(self, state, use, name):
+        """Return ``name``, or ``name (QuickBooks)`` … when the company has a tax of that name and use."""
+        taken = self._qbo_tax_names(state)
+        candidate, n = name, 1
+        while (use, candidate) in taken:
+            n += 1
+            candidate = '%s (QuickBooks)' % name if n == 2 else '%s (QuickBooks %d)' % (name, n)
+        taken.add((use, candidate))
+        return candidate
 
     @api.model
     def _qbo_tax_code_objects(self, state):
@@ -59,6 +69,123 @@ class QBOTaxRate(models.Model):
             cache['TaxCode'] = [obj for page in state['client'].query_pages(
                 'TaxCode', include_inactive=True, page_size=const.PAGE_SIZE) for obj in page]
         return cache['TaxCode']
+
+
+class QBOTaxAgency(models.Model):
+    _name = 'qbo.tax.agency'
+    _inherit = 'qbo.tax.mixin'
+    _description = 'QuickBooks tax agency'
+
+    _qbo_entity = 'TaxAgency'
+    _qbo_label = 'Tax Agencies'
+    _qbo_odoo_field = 'tax_group_id'
+    _qbo_sync_sequence = 55
+    _qbo_in_cdc = False
+
+    tax_group_id = fields.Many2one('account.tax.group', string='Odoo Tax Group', index=True,
+                                   ondelete='set null')
+    payable_account_id = fields.Many2one(
+        'account.account', string='Tax Payable Account', readonly=True, ondelete='set null',
+        help="The Odoo account of QuickBooks' liability account for this agency: the tax of its rates "
+             "is owed there.")
+    purchase_account_id = fields.Many2one(
+        'account.account', string='Tax on Purchases Account', readonly=True, ondelete='set null',
+        help='Where tax paid on purchases goes, when QuickBooks names an account of its own for it.')
+
+    _sql_constraints = [
+        ('tax_group_unique', 'unique(connection_id, realm_id, tax_group_id)',
+         'This Odoo tax group is already linked to another QuickBooks tax agency.'),
+    ]
+
+    @api.model
+    def _qbo_prepare(self, state):
+        res = super()._qbo_prepare(state)
+        accounts = self.env['qbo.account'].with_context(active_test=False).search_fetch(
+            self.env['qbo.account']._qbo_domain(state['connection']) + [('account_id', '!=', False)],
+            ['qbo_id', 'full_name', 'qbo_account_subtype', 'account_id'])
+        state['accounts_by_id'] = {a.qbo_id: a.account_id.id for a in accounts}
+        state['accounts_by_name'] = {}
+        for account in accounts:
+            state['accounts_by_name'].setdefault(matcher.normalise(account.full_name), []).append(
+                account.account_id.id)
+        state['tax_payable'] = [a.account_id.id for a in accounts
+                                if a.qbo_account_subtype == 'SalesTaxPayable']
+        return res
+
+    @api.model
+    def _qbo_map(self, obj, state):
+        values = mappers.map_tax_agency(obj)
+        by_name = state['accounts_by_name'].get(matcher.normalise(values['payable_name']), [])
+        payable = state['accounts_by_id'].get(values['sales_account_qbo_id'] or '')
+        if not payable and len(by_name) == 1:
+            payable = by_name[0]
+        if not payable and len(state['tax_payable']) == 1:
+            payable = state['tax_payable'][0]   # the company's one sales tax liability account
+        values['payable_account_id'] = payable or False
+        values['purchase_account_id'] = state['accounts_by_id'].get(values['purchase_account_qbo_id'] or '',
+                                                                    False)
+        return values
+
+    @api.model
+    def _qbo_mapping_values(self, values, state):
+        vals = super()._qbo_mapping_values(values, state)
+        vals.update(payable_account_id=values['payable_account_id'],
+                    purchase_account_id=values['purchase_account_id'])
+        return vals
+
+    @api.model
+    def _qbo_followed_values(self, values, state):
+        return {'name': values['name'], 'tax_payable_account_id': values['payable_account_id']}
+
+    @api.model
+    def _qbo_odoo_candidates(self, state):
+        groups = self.env['account.tax.group'].search_fetch(
+            self.env['account.tax.group']._check_company_domain(state['company']), ['name'])
+        return [{'ref': g.id, 'key': None, 'names': matcher.name_keys(g.name), 'kind': None, 'label': g.name}
+                for g in groups]
+
+    @api.model
+    def _qbo_odoo_create_values(self, values, state):
+        return {
+            'name': values['name'],
+            'company_id': self._qbo_tax_company(state).id,
+            'tax_payable_account_id': values['payable_account_id'],
+        }
+
+    @api.model
+    def _qbo_odoo_set_active(self, records, active):
+        return  # tax groups cannot be archived; the mapping is
+
+
+class QBOTaxRate(models.Model):
+    _name = 'qbo.tax.rate'
+    _inherit = 'qbo.tax.mixin'
+    _description = 'QuickBooks tax rate'
+
+    _qbo_entity = 'TaxRate'
+    _qbo_label = 'Tax Rates'
+    _qbo_odoo_field = 'tax_id'
+    _qbo_sync_sequence = 60
+    _qbo_in_cdc = False
+    # A tax of the same rate, use, price handling and scope is the same tax; several are told apart by name.
+    _qbo_kind_exact = True
+
+    tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null',
+                             help='The sales tax of this rate (its purchase tax when it is used on '
+                                  'purchases only).')
+    purchase_tax_id = fields.Many2one(
+        'account.tax', string='Odoo Purchase Tax', ondelete='set null', readonly=True,
+        help='The purchase tax of a rate QuickBooks uses on sales and on purchases.')
+    rate = fields.Float(string='Rate (%)', digits=(16, 4), readonly=True)
+    type_tax_use = fields.Selection(USES, string='Odoo Tax Used On', readonly=True)
+    used_on = fields.Selection(USES + [('both', 'Sales and Purchases')], readonly=True)
+    agency_qbo_id = fields.Char(string='Tax Agency (QuickBooks ID)', readonly=True)
+    agency_id = fields.Many2one('qbo.tax.agency', string='Tax Agency', readonly=True, ondelete='set null')
+
+    _sql_constraints = [
+        ('tax_unique', 'unique(connection_id, realm_id, tax_id)',
+         'This Odoo tax is already linked to another QuickBooks tax rate.'),
+    ]
 
     @api.model
     def _qbo_prepare(self, state):
@@ -70,55 +197,169 @@ class QBOTaxRate(models.Model):
             except mappers.BadRecord:
                 continue  # the code fails on its own in the Tax Codes list
         state['rate_uses'] = mappers.tax_rate_uses(codes)
+        agencies = self.env['qbo.tax.agency'].with_context(active_test=False).search(
+            self.env['qbo.tax.agency']._qbo_domain(state['connection']))
+        state['agencies'] = {a.qbo_id: a for a in agencies}
         return res
 
     @api.model
     def _qbo_map(self, obj, state):
         values = mappers.map_tax_rate(obj)
-        values['use'] = state.get('rate_uses', {}).get(values['qbo_id'], 'sale')
+        uses = state.get('rate_uses', {}).get(values['qbo_id']) or {'sale'}
+        values['use'] = 'sale' if 'sale' in uses else 'purchase'
+        values['used_on'] = 'both' if len(uses) == 2 else values['use']
+        values['agency'] = state.get('agencies', {}).get(values['agency_qbo_id'] or '')
         return values
 
     @api.model
     def _qbo_mapping_values(self, values, state):
         vals = super()._qbo_mapping_values(values, state)
-        vals.update(rate=values['rate'], type_tax_use=values['use'], agency_qbo_id=values['agency_qbo_id'])
+        vals.update(rate=values['rate'], type_tax_use=values['use'], used_on=values['used_on'],
+                    agency_qbo_id=values['agency_qbo_id'],
+                    agency_id=values['agency'].id if values['agency'] else False)
         return vals
+
+    @api.model
+    def _qbo_followed_values(self, values, state):
+        return {'name': values['name'], 'amount': values['rate']}
 
     @api.model
     def _qbo_remote(self, values, state):
         return {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
-                'kind': _rate_kind(values['use'], values['rate'])}
+                'kind': _tax_kind(values['use'], values['rate'])}
+
+    def _qbo_kind_is_enough(self, kind):
+        # Odoo often has several 0 % taxes (exempt, zero-rated, out of scope): only a name tells.
+        return float(kind.split(':')[1]) != 0.0
 
     @api.model
     def _qbo_odoo_candidates(self, state):
         taxes = self.env['account.tax'].with_context(active_test=False).search_fetch(
-            [('company_id', '=', state['company'].id)], ['name', 'amount', 'amount_type', 'type_tax_use'])
-        state['tax_names'] = {(t.type_tax_use, t.name) for t in taxes}
+            self.env['account.tax']._check_company_domain(state['company'])
+            + [('amount_type', '=', 'percent'), ('type_tax_use', 'in', ('sale', 'purchase'))],
+            ['name', 'amount', 'type_tax_use', 'price_include', 'tax_scope'])
         return [{'ref': t.id, 'key': None, 'names': matcher.name_keys(t.name),
-                 'kind': _rate_kind(t.type_tax_use, t.amount), 'label': t.name}
-                for t in taxes if t.amount_type == 'percent' and t.type_tax_use in ('sale', 'purchase')]
+                 'kind': _tax_kind(t.type_tax_use, t.amount, t.price_include, t.tax_scope), 'label': t.name}
+                for t in taxes if t.id not in state['claimed']]
+
+    @api.model
+    def _qbo_cannot_create(self, values, state):
+        if not values['rate']:
+            # Exempt, zero-rated and out of scope are different taxes at 0 %: only the user can tell.
+            zero = [c['label'] for c in self._qbo_candidates(state)
+                    if c['kind'] == _tax_kind(values['use'], 0.0)]
+            if zero:
+                return self.env._(
+                    'Odoo already has 0 %% taxes (%s): link the one this rate is, or Create in Odoo.',
+                    ', '.join(zero[:5]))
+        agency = values['agency']
+        if not agency or not agency.payable_account_id:
+            return self.env._(
+                'Its tax agency in QuickBooks (%s) has no liability account in Odoo to owe the tax to, so no '
+                'tax is created (its amount would be booked as income): link the Odoo tax to use, or sync '
+                'again once the agency\'s "Payable" account is in the Chart of Accounts.',
+                agency.name if agency else values['agency_qbo_id'] or self.env._('none'))
+        return None
+
+    @api.model
+    def _qbo_tax_values(self, values, use, state):
+        """Return the values of an Odoo percent tax for a QBO rate, on ``use``'s side."""
+        agency = values['agency']
+        if not agency or not agency.payable_account_id:
+            raise ValueError(self._qbo_cannot_create(values, state))
+        account = agency.payable_account_id
+        if use == 'purchase' and agency.purchase_account_id:
+            account = agency.purchase_account_id
+
+        def distribution(document_type):
+            return [Command.create({'document_type': document_type, 'repartition_type': 'base'}),
+                    Command.create({'document_type': document_type, 'repartition_type': 'tax',
+                                    'account_id': account.id})]
+        return {
+            'name': self._qbo_unique_tax_name(state, use, values['name']),
+            'amount_type': 'percent',
+            'amount': values['rate'],
+            'type_tax_use': use,
+            # QBO adds sales tax on top of the price, whatever this company's default.
+            'price_include_override': 'tax_excluded',
+            'company_id': self._qbo_tax_company(state).id,
+            'tax_group_id': agency.tax_group_id.id or False,
+            'active': values['active'],
+            'description': values['description'],
+            'invoice_repartition_line_ids': distribution('invoice'),
+            'refund_repartition_line_ids': distribution('refund'),
+        }
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
         self._qbo_candidates(state)
-        return {
-            'name': _unique_tax_name(state, values['use'], values['name']),
-            'amount_type': 'percent',
-            'amount': values['rate'],
-            'type_tax_use': values['use'],
-            'company_id': state['company'].id,
-            'active': values['active'],
-            'description': values['description'],
-        }
+        vals = self._qbo_tax_values(values, values['use'], state)
+        if not vals['tax_group_id']:
+            vals.pop('tax_group_id')
+        return vals
 
     @api.model
-    def _qbo_odoo_update_values(self, mapping, values, state):
-        return {'amount': values['rate']}
+    def _qbo_after_page(self, values_list, state):
+        """Give each rate used on both sides its purchase tax: an Odoo tax that fits, or a new one."""
+        wanted = [v for v in values_list if v['used_on'] == 'both' and not v['deleted']]
+        if not wanted:
+            return
+        mappings = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection'])
+            + [('qbo_id', 'in', [v['qbo_id'] for v in wanted]), ('purchase_tax_id', '=', False)])
+        by_qbo_id = {m.qbo_id: m for m in mappings}
+        taken = set(self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('purchase_tax_id', '!=', False)]).purchase_tax_id.ids)
+        candidates = [c for c in self._qbo_odoo_candidates(state) if c['ref'] not in taken]
+        for values in wanted:
+            mapping = by_qbo_id.get(values['qbo_id'])
+            if not mapping:
+                continue
+            remote = {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
+                      'kind': _tax_kind('purchase', values['rate'])}
+            decision = matcher.match([remote], candidates, compatible=self._qbo_compatible,
+                                     kind_is_enough=self._qbo_kind_is_enough)[values['qbo_id']]
+            tax = self.env['account.tax'].browse(decision.local) if decision.action == matcher.MATCH else None
+            if decision.action == matcher.CREATE and not self._qbo_cannot_create(values, state):
+                vals = self._qbo_tax_values(values, 'purchase', state)
+                if not vals['tax_group_id']:
+                    vals.pop('tax_group_id')
+                tax = self.env['account.tax'].with_context(**qbo_mapped_mixin.SYNC_CONTEXT).create(vals)
+            if tax:
+                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).purchase_tax_id = tax
+                candidates = [c for c in candidates if c['ref'] != tax.id]
+            else:
+                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
+                    'match_note': self.env._('Its purchase tax is to review: %s', decision.reason)})
+
+    @api.model
+    def _qbo_update(self, mapping, values, state):
+        old_rate, old_name = mapping.rate, mapping.name
+        res = super()._qbo_update(mapping, values, state)
+        twin = mapping.purchase_tax_id
+        if twin and not values['deleted'] and self._qbo_odoo_owned(twin, state):
+            vals = {}
+            if old_rate != values['rate']:
+                vals['amount'] = values['rate']
+            if old_name != values['name']:
+                vals['name'] = self._qbo_unique_tax_name(state, 'purchase', values['name'])
+            if vals:
+                self._qbo_log_changes(mapping, twin, vals, state)
+                twin.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write(vals)
+            self._qbo_odoo_set_active(twin, values['active'])
+        return res
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        vals = dict(changed)
+        if 'name' in vals:
+            vals['name'] = self._qbo_unique_tax_name(state, mapping.tax_id.type_tax_use, vals['name'])
+        return vals
 
 
 class QBOTaxCode(models.Model):
     _name = 'qbo.tax.code'
-    _inherit = 'qbo.mapped.mixin'
+    _inherit = 'qbo.tax.mixin'
     _description = 'QuickBooks tax code'
 
     _qbo_entity = 'TaxCode'
@@ -131,8 +372,12 @@ class QBOTaxCode(models.Model):
     # A code with one rate is that rate's tax, so codes share taxes with rates (and each other).
     _qbo_odoo_field_claims = False
 
-    tax_id = fields.Many2one('account.tax', string='Odoo Sales Tax', index=True, ondelete='set null')
-    purchase_tax_id = fields.Many2one('account.tax', string='Odoo Purchase Tax', ondelete='set null')
+    tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null',
+                             help='The tax of this code on sales (on purchases, for a purchase-only code).')
+    purchase_tax_id = fields.Many2one('account.tax', string='Odoo Purchase Tax', ondelete='set null',
+                                      readonly=True, help='The tax of a code used on sales and on purchases, '
+                                                          'on the purchase side.')
+    type_tax_use = fields.Selection(USES, string='Odoo Tax Used On', readonly=True)
     taxable = fields.Boolean(readonly=True)
     sale_rate_ids = fields.Many2many('qbo.tax.rate', 'qbo_tax_code_sale_rate_rel', 'code_id', 'rate_id',
                                      string='Sales Rates', readonly=True)
@@ -150,7 +395,8 @@ class QBOTaxCode(models.Model):
     def _qbo_prepare(self, state):
         res = super()._qbo_prepare(state)
         rates = self.env['qbo.tax.rate'].with_context(active_test=False).search_fetch(
-            self.env['qbo.tax.rate']._qbo_domain(state['connection']), ['qbo_id', 'tax_id', 'name'])
+            self.env['qbo.tax.rate']._qbo_domain(state['connection']),
+            ['qbo_id', 'tax_id', 'purchase_tax_id', 'type_tax_use', 'name'])
         state['rates'] = {r.qbo_id: r for r in rates}
         return res
 
@@ -164,7 +410,16 @@ class QBOTaxCode(models.Model):
                 raise mappers.BadRecord(obj, self.env._(
                     'that uses the tax rate with QuickBooks ID %s, which is not in Odoo (QuickBooks did not '
                     'send it, or it could not be imported)', ', '.join(missing)))
+        values['use'] = 'sale' if values['sale_rate_ids'] or not values['purchase_rate_ids'] else 'purchase'
         return values
+
+    @api.model
+    def _qbo_side_taxes(self, rate_ids, use, state):
+        """Return the Odoo taxes of these rates on one side, or None if one of them has none."""
+        taxes = [_rate_tax(state['rates'][r], use) for r in rate_ids if r in state['rates']]
+        if len(taxes) != len(rate_ids) or not all(taxes):
+            return None
+        return taxes
 
     @api.model
     def _qbo_mapping_values(self, values, state):
@@ -172,91 +427,133 @@ class QBOTaxCode(models.Model):
         rates = state['rates']
         vals.update({
             'taxable': values['taxable'],
+            'type_tax_use': values['use'],
             'sale_rate_ids': [Command.set([rates[r].id for r in values['sale_rate_ids'] if r in rates])],
             'purchase_rate_ids': [Command.set([rates[r].id for r in values['purchase_rate_ids']
                                                if r in rates])],
-            'purchase_tax_id': self._qbo_single_rate_tax(values['purchase_rate_ids'], state) or False,
         })
         return vals
 
     @api.model
-    def _qbo_single_rate_tax(self, rate_ids, state):
-        if len(rate_ids) == 1 and rate_ids[0] in state['rates']:
-            return state['rates'][rate_ids[0]].tax_id.id
-        return None
+    def _qbo_followed_values(self, values, state):
+        return {'name': values['name']}
 
     @api.model
     def _qbo_direct_link(self, values, state):
-        rate_ids = values['sale_rate_ids']
-        if not rate_ids and values['purchase_rate_ids']:
-            return matcher.Decision(matcher.MATCH, False, 'Purchase tax only (see the purchase tax)')
+        rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
         if not rate_ids:
             if values['taxable']:
-                return matcher.Decision(matcher.UNMATCHED, None, 'QuickBooks works this tax out itself '
-                                        '(automated sales tax): link the Odoo tax to use for it.')
-            return matcher.Decision(matcher.MATCH, False, 'Not taxable: no tax in Odoo')
-        missing = [r for r in rate_ids if r not in state['rates'] or not state['rates'][r].tax_id]
-        if missing:
-            return matcher.Decision(matcher.UNMATCHED, None,
-                                    'Its rates are not all linked to Odoo taxes yet.')
-        if len(rate_ids) == 1:
-            return matcher.Decision(matcher.MATCH, state['rates'][rate_ids[0]].tax_id.id, 'Tax of its rate')
+                return matcher.Decision(matcher.UNMATCHED, None, self.env._(
+                    'QuickBooks works this tax out itself (automated sales tax): link the Odoo tax to use '
+                    'for it.'))
+            return matcher.Decision(matcher.NOT_NEEDED, False, self.env._(
+                'Not taxable: no tax is charged, so no Odoo tax is needed.'))
+        taxes = self._qbo_side_taxes(rate_ids, values['use'], state)
+        if taxes is None:
+            return matcher.Decision(matcher.UNMATCHED, None, self.env._(
+                'Its rates are not all linked to Odoo taxes yet (see Tax Rates).'))
+        if len(taxes) == 1:
+            return matcher.Decision(matcher.MATCH, taxes[0].id, self.env._('Tax of its rate'))
         return None  # several rates: an Odoo group tax, matched by its children or created
 
     @api.model
-    def _qbo_group_kind(self, tax_ids):
-        return 'group:' + ','.join(str(i) for i in sorted(tax_ids))
+    def _qbo_group_kind(self, use, tax_ids):
+        return 'group:%s:%s' % (use, ','.join(str(i) for i in sorted(tax_ids)))
 
     @api.model
     def _qbo_remote(self, values, state):
-        tax_ids = [state['rates'][r].tax_id.id for r in values['sale_rate_ids']]
+        rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
+        taxes = self._qbo_side_taxes(rate_ids, values['use'], state) or []
         return {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
-                'kind': self._qbo_group_kind(tax_ids)}
+                'kind': self._qbo_group_kind(values['use'], [t.id for t in taxes])}
 
     @api.model
     def _qbo_odoo_candidates(self, state):
-        taxes = self.env['account.tax'].with_context(active_test=False).search_fetch(
-            [('company_id', '=', state['company'].id), ('type_tax_use', '=', 'sale')],
-            ['name', 'amount_type', 'children_tax_ids'])
-        state['tax_names'] = {('sale', t.name) for t in taxes}
-        groups = taxes.filtered(lambda t: t.amount_type == 'group')
+        groups = self.env['account.tax'].with_context(active_test=False).search_fetch(
+            self.env['account.tax']._check_company_domain(state['company'])
+            + [('amount_type', '=', 'group'), ('type_tax_use', 'in', ('sale', 'purchase'))],
+            ['name', 'type_tax_use', 'children_tax_ids'])
         return [{'ref': g.id, 'key': None, 'names': matcher.name_keys(g.name),
-                 'kind': self._qbo_group_kind(g.children_tax_ids.ids), 'label': g.name} for g in groups]
+                 'kind': self._qbo_group_kind(g.type_tax_use, g.children_tax_ids.ids), 'label': g.name}
+                for g in groups]
 
     @api.model
-    def _qbo_odoo_create_values(self, values, state):
-        rate_ids = values['sale_rate_ids']
-        rates = state['rates']
-        if len(rate_ids) < 2 or any(r not in rates or not rates[r].tax_id for r in rate_ids):
-            raise ValueError(self.env._(
-                'The QuickBooks tax code "%s" has no set of linked rates to build an Odoo tax from; '
-                'link it to the Odoo tax to use instead.', values['name']))
-        self._qbo_candidates(state)
+    def _qbo_group_values(self, values, use, taxes, state):
+        """Return the values of an Odoo group tax of ``taxes`` (the code's rates on one side)."""
         return {
-            'name': _unique_tax_name(state, 'sale', values['name']),
+            'name': self._qbo_unique_tax_name(state, use, values['name']),
             'amount_type': 'group',
             'amount': 0.0,
-            'type_tax_use': 'sale',
-            'company_id': state['company'].id,
+            'type_tax_use': use,
+            'price_include_override': 'tax_excluded',
+            'company_id': self._qbo_tax_company(state).id,
+            'tax_group_id': taxes[0].tax_group_id.id,
             'active': values['active'],
-            'children_tax_ids': [Command.set(
-                [state['rates'][r].tax_id.id for r in values['sale_rate_ids']])],
+            'children_tax_ids': [Command.set([t.id for t in taxes])],
         }
 
     @api.model
-    def _qbo_odoo_update_values(self, mapping, values, state):
-        if len(values['sale_rate_ids']) < 2:
-            return {}
-        rates = state['rates']
-        return {'children_tax_ids': [Command.set([rates[r].tax_id.id for r in values['sale_rate_ids']
-                                                  if r in rates])]}
+    def _qbo_odoo_create_values(self, values, state):
+        rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
+        taxes = self._qbo_side_taxes(rate_ids, values['use'], state)
+        if not taxes or len(taxes) < 2:
+            raise ValueError(self.env._(
+                'The QuickBooks tax code "%s" has no set of linked rates to build an Odoo tax from; '
+                'link it to the Odoo tax to use instead.', values['name']))
+        return self._qbo_group_values(values, values['use'], taxes, state)
+
+    @api.model
+    def _qbo_after_page(self, values_list, state):
+        """Give codes used on both sides their purchase tax (its rate's, or a purchase group of them)."""
+        both = [v for v in values_list if v['sale_rate_ids'] and v['purchase_rate_ids'] and not v['deleted']]
+        if not both:
+            return
+        mappings = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', 'in', [v['qbo_id'] for v in both])])
+        by_qbo_id = {m.qbo_id: m for m in mappings}
+        groups = {c['kind']: c['ref'] for c in self._qbo_odoo_candidates(state)}
+        model = self.env['account.tax'].with_context(**qbo_mapped_mixin.SYNC_CONTEXT)
+        for values in both:
+            mapping = by_qbo_id.get(values['qbo_id'])
+            taxes = self._qbo_side_taxes(values['purchase_rate_ids'], 'purchase', state)
+            if not mapping or not taxes:
+                continue
+            if len(taxes) == 1:
+                tax_id = taxes[0].id
+            else:
+                kind = self._qbo_group_kind('purchase', [t.id for t in taxes])
+                tax_id = groups.get(kind) or model.create(
+                    self._qbo_group_values(values, 'purchase', taxes, state)).id
+                groups[kind] = tax_id
+            if mapping.purchase_tax_id.id != tax_id:
+                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).purchase_tax_id = tax_id
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        vals = dict(changed)
+        if 'name' in vals:
+            if mapping.tax_id.amount_type != 'group':
+                vals.pop('name')   # a one-rate code is its rate's tax: the rate names it
+            else:
+                vals['name'] = self._qbo_unique_tax_name(state, mapping.tax_id.type_tax_use, vals['name'])
+        return vals
 
     @api.model
     def _qbo_update(self, mapping, values, state):
         res = super()._qbo_update(mapping, values, state)
-        if mapping.match_state == 'matched' and len(values['sale_rate_ids']) < 2:
-            # A one-rate code is its rate's tax: it follows a change of rate.
+        if mapping.match_state in ('matched', 'not_needed', 'unmatched') and not values['deleted']:
+            # A one-rate code is its rate's tax, a group follows its rates: re-derive the link.
             decision = self._qbo_direct_link(values, state)
-            if decision.action == matcher.MATCH and decision.local != mapping.tax_id.id:
-                mapping.write({'tax_id': decision.local})
+            rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
+            taxes = self._qbo_side_taxes(rate_ids, values['use'], state) or []
+            if decision and decision.action in (matcher.MATCH, matcher.NOT_NEEDED):
+                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
+                    'tax_id': decision.local or False, 'match_state': (
+                        'matched' if decision.action == matcher.MATCH else 'not_needed'),
+                    'match_note': decision.reason})
+            elif (len(taxes) > 1 and mapping.tax_id.amount_type == 'group'
+                  and self._qbo_odoo_owned(mapping.tax_id, state)
+                  and set(mapping.tax_id.children_tax_ids.ids) != {t.id for t in taxes}):
+                mapping.tax_id.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).children_tax_ids = [
+                    Command.set([t.id for t in taxes])]
         return res

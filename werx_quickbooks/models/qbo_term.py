@@ -61,6 +61,21 @@ class QBOTerm(models.Model):
         return vals
 
     @api.model
+    def _qbo_direct_link(self, values, state):
+        if values['review']:
+            # Matching it on its due rule alone would drop what Odoo cannot express.
+            return matcher.Decision(matcher.UNMATCHED, None, self.env._(
+                'Waits for you: %s. Link the Odoo term to use, or Create in Odoo (without that discount).',
+                values['review']))
+        return None
+
+    @api.model
+    def _qbo_followed_values(self, values, state):
+        return {'name': values['name'], 'line': values['line'], 'early_discount': values['early_discount'],
+                'discount_percentage': values['discount_percent'] if values['early_discount'] else 0.0,
+                'discount_days': values['discount_days'] if values['early_discount'] else 0}
+
+    @api.model
     def _qbo_remote(self, values, state):
         kind = _signature(values['line'], values['early_discount'], values['discount_percent'],
                           values['discount_days'])
@@ -70,7 +85,7 @@ class QBOTerm(models.Model):
     @api.model
     def _qbo_odoo_candidates(self, state):
         terms = self.env['account.payment.term'].search(
-            [('company_id', 'in', [False, state['company'].id])])
+            self.env['account.payment.term']._check_company_domain(state['company']))
         lines = self.env['account.payment.term.line'].search_read(
             [('payment_id', 'in', terms.ids)],
             ['payment_id', 'value', 'value_amount', 'delay_type', 'nb_days', 'days_next_month'], load=None)
@@ -91,27 +106,20 @@ class QBOTerm(models.Model):
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
+        followed = self._qbo_followed_values(values, state)
         return {
             'name': values['name'],
             'company_id': state['company'].id,
             'active': values['active'],
             'line_ids': [Command.create(values['line'])],
-            'early_discount': values['early_discount'],
-            'discount_percentage': values['discount_percent'] if values['early_discount'] else 0.0,
-            'discount_days': values['discount_days'] if values['early_discount'] else 0,
+            'early_discount': followed['early_discount'],
+            'discount_percentage': followed['discount_percentage'],
+            'discount_days': followed['discount_days'],
         }
 
     @api.model
-    def _qbo_odoo_update_values(self, mapping, values, state):
-        vals = self._qbo_odoo_create_values(values, state)
-        vals.pop('company_id')
-        vals.pop('active')
-        term = mapping.payment_term_id
-        line = term.line_ids[:1]
-        same_line = len(term.line_ids) == 1 and all(
-            line[k] == v for k, v in values['line'].items())
-        if same_line:
-            vals.pop('line_ids')
-        else:
-            vals['line_ids'] = [Command.clear()] + vals['line_ids']
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        vals = dict(changed)
+        if 'line' in vals:
+            vals['line_ids'] = [Command.clear(), Command.create(vals.pop('line'))]
         return vals

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_books,
     test_connect,
     test_connect_oauth,
     test_hostile_replies,

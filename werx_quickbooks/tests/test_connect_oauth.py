@@ -50,6 +50,25 @@ class TestConnectOAuth(QBOEmulatorHttpCase):
 
     # --- tests ---
 
+    def test_a_quickbooks_company_in_another_currency_is_refused_in_words(self):
+        store = self.emulator.store
+        with store.lock:
+            prefs = next(iter(store.company(self.emulator.realm_id).objects['Preferences'].values()))
+            saved = dict(prefs['CurrencyPrefs'])
+            prefs['CurrencyPrefs']['HomeCurrency'] = {'value': 'EUR'}
+
+        def restore():
+            with store.lock:
+                prefs['CurrencyPrefs'] = saved
+        self.addCleanup(restore)
+        self._connect()
+        self.assertEqual(self.connection.state, 'draft', 'not connected')
+        self.assertFalse(self.connection.realm_id)
+        self.assertIn('EUR', self.connection.connect_message)
+        self.assertIn('USD', self.connection.connect_message)
+        self.assertIn('wrong currency', self.connection.connect_message)
+        self.assertEqual(self.connection.initial_import_state, 'none', 'nothing imported')
+
     def test_wizard_to_connected_through_the_real_callback(self):
         wizard = self.env['qbo.connect.wizard'].with_user(self.admin).create({
             'connection_id': self.connection.id,

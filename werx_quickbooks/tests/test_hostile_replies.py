@@ -283,10 +283,14 @@ class TestHostileReplies(ListsCase):
         self.assertFalse(self.mapping('qbo.account', loop_b).parent_id)
 
     def test_damaged_tax_rates_and_codes(self):
+        agency = {'value': self.qbo('TaxAgency')[0]['Id']}   # QBO's rates always have one
         rates = {
-            'abc': self.add('TaxRate', {'Name': 'Hostile abc', 'RateValue': 1}, RateValue='abc'),
-            'negative': self.add('TaxRate', {'Name': 'Hostile negative', 'RateValue': 1}, RateValue=-5),
-            'huge': self.add('TaxRate', {'Name': 'Hostile huge', 'RateValue': 1}, RateValue=1e9),
+            'abc': self.add('TaxRate', {'Name': 'Hostile abc', 'RateValue': 1, 'AgencyRef': agency},
+                            RateValue='abc'),
+            'negative': self.add('TaxRate', {'Name': 'Hostile negative', 'RateValue': 1, 'AgencyRef': agency},
+                                 RateValue=-5),
+            'huge': self.add('TaxRate', {'Name': 'Hostile huge', 'RateValue': 1, 'AgencyRef': agency},
+                             RateValue=1e9),
         }
         code = self.add('TaxCode', {'Name': 'Hostile code'}, Taxable=True, SalesTaxRateList={
             'TaxRateDetail': [{'TaxRateRef': {'value': '8888'}, 'TaxOrder': 0}]})

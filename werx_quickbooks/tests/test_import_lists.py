@@ -15,9 +15,10 @@ from ..qbo import const
 from .common import QBOEmulatorCase
 
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
-               'qbo.tax.rate', 'qbo.tax.code')
+               'qbo.tax.agency', 'qbo.tax.rate', 'qbo.tax.code')
 ENTITIES = {'qbo.account': 'Account', 'qbo.term': 'Term', 'qbo.class': 'Class',
             'qbo.location': 'Department', 'qbo.payment.method': 'PaymentMethod',
+            'qbo.tax.agency': 'TaxAgency',
             'qbo.tax.rate': 'TaxRate', 'qbo.tax.code': 'TaxCode'}
 
 
@@ -67,7 +68,10 @@ class ListsCase(QBOEmulatorCase):
             'account.analytic.account': env['account.analytic.account'].with_context(
                 active_test=False).search_count([]),
             'account.tax': env['account.tax'].with_context(active_test=False).search_count([]),
-            'account.payment.method.line': env['account.payment.method.line'].search_count([]),
+            # Not the lines Odoo gives every new journal (named after their method), such as the
+            # bank journals of QuickBooks' bank accounts: those of the payment methods.
+            'account.payment.method.line': len(env['account.payment.method.line'].search([]).filtered(
+                lambda line: line.name != line.payment_method_id.name)),
         }
 
 
@@ -88,10 +92,11 @@ class TestListsImport(ListsCase):
             stat = run.stat_ids.filtered(lambda s, e=entity: s.entity == e)
             self.assertEqual((stat.total, stat.done, stat.failed), (expected, expected, 0), entity)
             self.assertEqual(stat.created + stat.matched + stat.unmatched, expected, entity)
-        # Demo seed: 68 accounts, 7 terms, 5 classes, 5 locations, 7 payment methods, 4 rates, 6 codes.
-        self.assertEqual([len(self.mappings(m)) for m in LIST_MODELS], [68, 7, 5, 5, 7, 4, 6])
+        # Demo seed: 69 accounts, 7 terms, 5 classes, 5 locations, 7 payment methods, 1 tax agency,
+        # 4 rates, 6 codes.
+        self.assertEqual([len(self.mappings(m)) for m in LIST_MODELS], [69, 7, 5, 5, 7, 1, 4, 6])
         # One API call per list (the tax codes are read once for both tax lists): the floor.
-        self.assertEqual(run.api_calls, 7)
+        self.assertEqual(run.api_calls, 8)
         self.assertFalse(run.failure_ids)
 
     def test_named_records_have_the_right_values(self):
@@ -155,12 +160,13 @@ class TestListsImport(ListsCase):
                                                ('full_name', '=', 'Commercial:Retail')])
         self.assertEqual(retail.parent_id.name, 'Commercial')
         self.assertEqual(retail.analytic_account_id.name, 'Commercial:Retail')
-        # The hierarchy in Odoo: children sit in their parent's sub-plan of the QuickBooks plan.
+        # The hierarchy in Odoo: a parent's sub-plan of the QuickBooks plan holds the parent's own
+        # account and its children's, so its total is the parent's total in QBO's class report.
+        classes_plan = self.env.ref('werx_quickbooks.analytic_plan_classes')
         self.assertEqual(retail.analytic_account_id.plan_id.name, 'Commercial')
-        self.assertEqual(retail.analytic_account_id.plan_id.parent_id.name, 'QuickBooks Classes')
-        self.assertEqual(retail.parent_id.analytic_account_id.plan_id.name, 'QuickBooks Classes')
-        self.assertEqual(retail.analytic_account_id.root_plan_id,
-                         retail.parent_id.analytic_account_id.plan_id)
+        self.assertEqual(retail.analytic_account_id.plan_id.parent_id, classes_plan)
+        self.assertEqual(retail.parent_id.analytic_account_id.plan_id, retail.analytic_account_id.plan_id)
+        self.assertEqual(retail.analytic_account_id.root_plan_id, classes_plan)
         harbor = self.env['qbo.location'].search([('connection_id', '=', self.connection.id),
                                                   ('full_name', '=', 'South Region:Harbor')])
         self.assertEqual(harbor.analytic_account_id.root_plan_id.name, 'QuickBooks Locations')
@@ -267,8 +273,9 @@ class TestListsImport(ListsCase):
         self.assertEqual(sum(run.stat_ids.mapped('created')), 0)
         self.assertEqual(self.snapshot(), first)
         self.assertEqual(self.odoo_counts(), counts)
-        # Incremental: one CDC call for five lists, one query for the tax codes, one for the rates.
-        self.assertEqual(run.api_calls, 3)
+        # Incremental: one CDC call for five lists, one query each for the tax codes, agencies and rates
+        # (QBO's change feed has none of them).
+        self.assertEqual(run.api_calls, 4)
 
     def test_cursor_older_than_the_change_feed_reads_the_lists_whole(self):
         self.sync('initial')
@@ -278,8 +285,8 @@ class TestListsImport(ListsCase):
         run = self.sync('manual')
         self.assertEqual(run.state, 'done', run.summary)
         self.assertEqual(self.emulator.counters['GET cdc'], cdc_calls, 'no change feed asked beyond 30 days')
-        self.assertEqual(run.api_calls, 7, 'one query per list')
-        self.assertEqual(sum(run.stat_ids.mapped('skipped')), 102)
+        self.assertEqual(run.api_calls, 8, 'one query per list')
+        self.assertEqual(sum(run.stat_ids.mapped('skipped')), 104)
         self.assertEqual(self.snapshot(), first)
         self.assertGreater(self.connection.lists_cursor, fields.Datetime.now() - timedelta(minutes=1))
 
@@ -323,7 +330,7 @@ class TestListsImport(ListsCase):
         self.assertEqual(self.odoo_counts(), clean_counts)
         stats = {s.entity: s for s in rerun.stat_ids}
         self.assertEqual(stats['Account'].created, 0, 'nothing imported twice')
-        self.assertEqual(stats['Account'].skipped, 68)
+        self.assertEqual(stats['Account'].skipped, 69)
 
     def test_throttling_mid_import_completes(self):
         Term = type(self.env['qbo.term'])
@@ -353,7 +360,7 @@ class TestListsImport(ListsCase):
         with patch.object(Account, '_qbo_map', broken):
             run = self.sync('initial')
         self.assertEqual(run.state, 'partial', run.summary)
-        self.assertEqual(len(self.mappings('qbo.account')), 67)
+        self.assertEqual(len(self.mappings('qbo.account')), 68)
         failure = run.failure_ids
         self.assertEqual((failure.entity, failure.qbo_id, failure.record_name), ('Account', rent_id, 'Rent'))
         self.assertIn('broken', failure.message)
@@ -387,7 +394,7 @@ class TestListsImport(ListsCase):
     def test_screens_show_the_lists(self):
         self.sync('initial')
         form = Form(self.connection)
-        self.assertEqual(len(form.qbo_account_ids), 68)
+        self.assertEqual(len(form.qbo_account_ids), 69)
         self.assertEqual(len(form.qbo_tax_code_ids), 6)
         self.assertEqual(form.lists_to_review_count, 1)
         fuel = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
@@ -418,12 +425,13 @@ class TestListsImport(ListsCase):
         self.assertIn('alphanumeric', goodwill.last_error)
         self.assertEqual(run.failure_ids.record_name, 'Goodwill')
         stat = run.stat_ids.filtered(lambda s: s.entity == 'Account')
-        self.assertEqual((stat.created, stat.failed), (60, 1), 'the rest of the page was created')
+        self.assertEqual((stat.created, stat.failed), (61, 1), 'the rest of the page was created')
 
         # Nothing changed in QuickBooks, yet the next sync reads the refused record again.
         rerun = self.sync('manual')
         self.assertEqual(rerun.state, 'done', rerun.summary)
-        self.assertEqual(rerun.api_calls, 4, 'change feed, the refused account, tax codes, tax rates')
+        self.assertEqual(rerun.api_calls, 5,
+                         'change feed, the refused account, tax codes, tax agencies, tax rates')
         goodwill = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                    ('name', '=', 'Goodwill')])
         self.assertEqual(goodwill.match_state, 'created')
@@ -436,7 +444,7 @@ class TestListsImport(ListsCase):
         self.connection.with_user(admin).action_sync()
         run = self.connection.last_sync_run_id
         self.assertEqual(run.state, 'done', run.summary)
-        self.assertEqual(len(self.mappings('qbo.account')), 68)
+        self.assertEqual(len(self.mappings('qbo.account')), 69)
 
     def test_progress_is_shown_and_the_user_is_told(self):
         self.connection._start_initial_import()
@@ -444,7 +452,7 @@ class TestListsImport(ListsCase):
         self.assertEqual(self.connection.initial_import_state, 'done')
         progress = str(self.connection.lists_progress)
         self.assertIn('Chart of Accounts', progress)
-        self.assertIn('68 / 68', progress)
+        self.assertIn('69 / 69', progress)
         self.assertIn('Tax Codes', progress)
         message = self.connection.message_ids[:1]
         self.assertIn('The QuickBooks lists were imported', str(message.body))
@@ -475,14 +483,19 @@ class TestListsIncremental(ListsCase):
         self.assertEqual((stats['Account'].total, stats['Account'].updated), (2, 2))
         self.assertEqual((stats['Term'].total, stats['Term'].created), (1, 1))
         self.assertEqual((stats['Class'].total, stats['Class'].updated), (1, 1))
-        self.assertEqual(run.api_calls, 3)
+        self.assertEqual(run.api_calls, 4)
 
         def mapping(model, qbo_id):
             return self.env[model].with_context(active_test=False).search(
                 [('connection_id', '=', self.connection.id), ('qbo_id', '=', qbo_id)])
         rent_map = mapping('qbo.account', rent['Id'])
         self.assertEqual(rent_map.name, 'Office Rent')
-        self.assertEqual(rent_map.account_id.name, 'Rent', 'a matched Odoo account keeps its own name')
+        self.assertEqual(rent_map.account_id.name, 'Office Rent',
+                         'a matched Odoo account follows QuickBooks too')
+        logged = run.change_ids.filtered(lambda c: c.qbo_id == rent['Id'])
+        self.assertEqual((logged.field_label, logged.old_value, logged.new_value, logged.applied),
+                         ('Account Name', 'Rent', 'Office Rent', True),
+                         'the previous Odoo name stays in the log')
         travel_map = mapping('qbo.account', travel['Id'])
         self.assertEqual(travel_map.account_id.name, 'Travel and Lodging', 'a created one follows QuickBooks')
         self.assertEqual(self.odoo_counts()['account.account'], accounts_before)
@@ -582,4 +595,5 @@ class TestListsPaging(ListsCase):
         self.assertEqual((rate_map.tax_id.type_tax_use, rate_map.tax_id.amount), ('purchase', 6.0))
         code_map = self.env['qbo.tax.code'].search([('connection_id', '=', self.connection.id),
                                                     ('qbo_id', '=', code['Id'])])
-        self.assertEqual((code_map.match_state, code_map.purchase_tax_id), ('matched', rate_map.tax_id))
+        self.assertEqual((code_map.match_state, code_map.tax_id, code_map.type_tax_use),
+                         ('matched', rate_map.tax_id, 'purchase'))
