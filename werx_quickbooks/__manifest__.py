@@ -1,7 +1,7 @@
 {
     "name": "QuickBooks Online Connector",
     "summary": "Connect an Odoo company to QuickBooks Online and keep both in step",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/werx/werx_quickbooks",
     "author": "Werx",
@@ -13,7 +13,6 @@
         "security/ir.model.access.csv",
         "security/qbo_list_security.xml",
         "data/ir_cron.xml",
-        "data/analytic_plans.xml",
         "views/qbo_sync_run_views.xml",
         "views/qbo_connection_views.xml",
         "views/qbo_list_views.xml",

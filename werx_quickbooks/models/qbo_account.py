@@ -1,9 +1,16 @@
 """QBO chart of accounts <-> account.account."""
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..qbo import const, mappers, matcher
-from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
+from . import qbo_mapped_mixin
+from .qbo_sync_run import plain_words
+
+
+def _kind(account_type, currency, company):
+    """Return what an account is for matching: its type and its currency (none: the company's)."""
+    return (account_type, currency.name if currency and currency != company.currency_id else None)
 
 
 class QBOAccount(models.Model):
@@ -59,15 +66,22 @@ class QBOAccount(models.Model):
 
     @api.model
     def _qbo_currency(self, code, state):
-        """Return the Odoo currency of an ISO code (activated if it was not), empty for none or unknown."""
+        """Return the Odoo currency of an ISO code (active or not), empty for none or unknown."""
         cache = state['cache'].setdefault('currencies', {})
         if code not in cache:
-            currency = self.env['res.currency'].with_context(active_test=False).search(
+            cache[code] = self.env['res.currency'].with_context(active_test=False).search(
                 [('name', '=', code)], limit=1) if code else self.env['res.currency']
-            if currency and not currency.active:
-                currency.sudo().active = True
-            cache[code] = currency
         return cache[code]
+
+    @api.model
+    def _qbo_foreign_currency(self, code, state):
+        """Return the currency an Odoo account needs for this code (activated for use), or empty."""
+        currency = self._qbo_currency(code, state)
+        if not currency or currency == state['company'].currency_id:
+            return self.env['res.currency']
+        if not currency.active:
+            currency.active = True   # an account in it is about to exist
+        return currency
 
     @api.model
     def _qbo_followed_values(self, values, state):
@@ -79,15 +93,18 @@ class QBOAccount(models.Model):
 
     @api.model
     def _qbo_remote(self, values, state):
+        currency = self._qbo_currency(values['currency_code'], state)
         return {'ref': values['qbo_id'], 'key': values['code'] if values['code_from_number'] else None,
-                'names': matcher.name_keys(values['full_name']), 'kind': values['account_type']}
+                'names': matcher.name_keys(values['full_name']),
+                'kind': _kind(values['account_type'], currency, state['company'])}
 
     @api.model
     def _qbo_odoo_candidates(self, state):
         company = state['company']
         # A branch shares its parent's chart: it matches that chart and never adds to it twice.
         accounts = self.env['account.account'].with_company(company).search_fetch(
-            self.env['account.account']._check_company_domain(company), ['code', 'name', 'account_type'])
+            self.env['account.account']._check_company_domain(company),
+            ['code', 'name', 'account_type', 'currency_id'])
         # Every code of the company, linked or not: a new account never takes one of them.
         state['taken_codes'] = set(accounts.mapped('code'))
         # The receivable and payable Odoo uses by default (a branch's may be its parent's).
@@ -96,15 +113,17 @@ class QBOAccount(models.Model):
             partner = owner.partner_id.with_company(owner)
             defaults |= {partner.property_account_receivable_id.id, partner.property_account_payable_id.id}
         return [{'ref': acc.id, 'key': acc.code, 'names': matcher.name_keys(acc.name),
-                 'kind': acc.account_type, 'label': '%s %s' % (acc.code, acc.name),
+                 'kind': _kind(acc.account_type, acc.currency_id, company),
+                 'label': '%s %s' % (acc.code, acc.name),
                  'preferred': acc.id in defaults}
                 for acc in accounts if acc.id not in state['claimed']]
 
     def _qbo_compatible(self, remote_kind, local_kind):
-        return matcher.account_types_compatible(remote_kind, local_kind)
+        (remote_type, remote_currency), (local_type, local_currency) = remote_kind, local_kind
+        return remote_currency == local_currency and matcher.account_types_compatible(remote_type, local_type)
 
     def _qbo_kind_is_enough(self, kind):
-        return kind in const.ACCOUNT_TYPES_SINGLETON
+        return kind[0] in const.ACCOUNT_TYPES_SINGLETON
 
     @api.model
     def _qbo_odoo_create_values(self, values, state):
@@ -120,8 +139,8 @@ class QBOAccount(models.Model):
             'company_ids': [(6, 0, company.root_id.ids)],
             'deprecated': not values['active'],
         }
-        currency = self._qbo_currency(values['currency_code'], state)
-        if currency and currency != company.currency_id:
+        currency = self._qbo_foreign_currency(values['currency_code'], state)
+        if currency:
             vals['currency_id'] = currency.id
         if values['reconcile']:
             vals['reconcile'] = True
@@ -140,12 +159,11 @@ class QBOAccount(models.Model):
             vals['code'] = mappers.unique_code(changed['code'], taken)
             state['taken_codes'].add(vals['code'])
         if 'currency' in changed:
-            currency = self._qbo_currency(changed['currency'], state)
-            vals['currency_id'] = currency.id if currency != state['company'].currency_id else False
+            vals['currency_id'] = self._qbo_foreign_currency(changed['currency'], state).id or False
         return vals
 
     @api.model
-    def _qbo_hold_changes(self, record, odoo_vals, state):
+    def _qbo_hold_changes(self, record, odoo_vals, values, state):
         """A new type or currency on an account with journal entries waits for the accountant."""
         held = {}
         if not {'account_type', 'currency_id'} & set(odoo_vals):
@@ -185,20 +203,27 @@ class QBOAccount(models.Model):
             return
         company = state['company']
         Journal = self.env['account.journal'].with_context(**qbo_mapped_mixin.SYNC_CONTEXT)
-        existing = Journal.search([('company_id', '=', company.id),
-                                   ('default_account_id', 'in', mappings.account_id.ids)])
-        by_account = {j.default_account_id.id: j for j in existing}
+        existing = Journal.search(Journal._check_company_domain(company)
+                                  + [('default_account_id', 'in', mappings.account_id.ids)])
+        by_account = {(j.default_account_id.id, j.type): j for j in existing}
         for mapping in mappings:
-            journal = by_account.get(mapping.account_id.id)
+            journal_type = wanted[mapping.qbo_id]
+            journal = by_account.get((mapping.account_id.id, journal_type))
             if not journal:
-                journal_type = wanted[mapping.qbo_id]
                 account = mapping.account_id
-                journal = Journal.create({
-                    'name': mapping.full_name or mapping.name,
-                    'type': journal_type,
-                    'code': Journal.get_next_bank_cash_default_code(journal_type, company),
-                    'default_account_id': account.id,
-                    'company_id': company.id,
-                    'currency_id': account.currency_id.id or False,
-                })
+                try:
+                    with self.env.cr.savepoint():
+                        journal = Journal.create({
+                            'name': mapping.full_name or mapping.name,
+                            'type': journal_type,
+                            'code': Journal.get_next_bank_cash_default_code(journal_type, company),
+                            'default_account_id': account.id,
+                            'company_id': company.id,
+                            'currency_id': account.currency_id.id or False,
+                        })
+                except Exception as error:  # noqa: BLE001 - the account is in; its journal is reported
+                    self._qbo_fail(state, mapping.qbo_id, mapping.full_name, UserError(self.env._(
+                        'The account came in, but Odoo could not make its %(type)s journal: %(why)s',
+                        type=journal_type, why=plain_words(self.env, error))))
+                    continue
             mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).journal_id = journal

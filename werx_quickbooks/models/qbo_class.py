@@ -38,7 +38,11 @@ class QBOAnalyticMixin(models.AbstractModel):
         plan = self.env.ref(self._qbo_plan_xmlid, raise_if_not_found=False)
         if plan:
             return plan
-        plan = self.env['account.analytic.plan'].sudo().create({'name': self._qbo_plan_name})
+        Plan = self.env['account.analytic.plan'].sudo()
+        # Made by an earlier version of the add-on, before plans had a reference: adopt it once.
+        plan = Plan.search([('name', '=', self._qbo_plan_name), ('parent_id', '=', False)], limit=1) \
+            if self.search_count([('analytic_account_id', '!=', False)], limit=1) else Plan
+        plan = plan or Plan.create({'name': self._qbo_plan_name})
         module, name = self._qbo_plan_xmlid.split('.')
         self.env['ir.model.data'].sudo().create({'module': module, 'name': name, 'model': plan._name,
                                                  'res_id': plan.id, 'noupdate': True})

@@ -309,13 +309,17 @@ class QBOMappedMixin(models.AbstractModel):
                 continue
             if (mapping.match_state != 'error' and mapping.sync_token == values['sync_token']
                     and mapping.qbo_updated_at == values['qbo_updated_at']
-                    and not state['force_create']):
+                    and not state['force_create'] and (values['deleted'] or (
+                        mapping.qbo_followed or {}) == self._qbo_followed_values(values, state))):
+                # Unchanged in QBO, and nothing it depends on in Odoo changed either (a tax
+                # agency's account, say): nothing to write.
                 counts['skipped'] += 1
                 continue
             unlinked = not mapping[self._qbo_odoo_field]
-            if mapping.match_state == 'error' or (state['force_create'] and unlinked):
-                # A record that failed before (or that the user wants created) goes through
-                # matching again, as if new.
+            if mapping.match_state == 'error' or (unlinked and (
+                    state['force_create'] or mapping.match_state == 'unmatched')):
+                # A record that failed before, waits for review, or that the user wants created
+                # goes through matching again, as if new.
                 mapping.unlink()
                 new.append(values)
                 continue
@@ -381,6 +385,10 @@ class QBOMappedMixin(models.AbstractModel):
 
         for values in values_list:
             decision = decisions[values['qbo_id']]
+            if decision.action == matcher.MATCH and decision.local:
+                problem = self._qbo_match_problem(values, decision.local, state)
+                if problem:
+                    decisions[values['qbo_id']] = decision = matcher.Decision(matcher.CONFLICT, None, problem)
             if decision.action == matcher.CREATE and not state['force_create']:
                 reason = self._qbo_cannot_create(values, state)
                 if reason:
@@ -506,13 +514,14 @@ class QBOMappedMixin(models.AbstractModel):
             'active': False, 'qbo_followed': mapping.qbo_followed}
         vals.pop('qbo_id', None)
         vals.update(last_synced_at=fields.Datetime.now(), last_error=False)
-        old, new = mapping.qbo_followed or {}, vals.get('qbo_followed') or {}
-        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        old, new = mapping.qbo_followed, vals.get('qbo_followed') or {}
+        # A mapping made before the add-on kept these values knows no change yet: it starts now.
+        changed = {key: value for key, value in new.items() if old.get(key) != value} if old else {}
         odoo_vals, held = {}, {}
         if record and changed:
             odoo_vals = self._qbo_odoo_update_values(mapping, changed, values, state)
             odoo_vals = {k: v for k, v in odoo_vals.items() if _differs(record, k, v)}
-            held = self._qbo_hold_changes(record, odoo_vals, state)
+            held = self._qbo_hold_changes(record, odoo_vals, values, state)
         held_vals = {fname: odoo_vals.pop(fname) for fname in held}
         shared = bool(record) and not self._qbo_odoo_owned(record, state)
         if shared and not vals['active']:
@@ -524,7 +533,7 @@ class QBOMappedMixin(models.AbstractModel):
                              'companies, so it was not archived for them: it is unlinked; link or create '
                              'the record this company uses.', record.display_name)})
         elif held:
-            vals.update(match_state='conflict', match_note='; '.join(held.values()))
+            vals.update(match_state='conflict', match_note='; '.join(dict.fromkeys(held.values())))
         mapping.with_context(**SYNC_CONTEXT).write(vals)
         if not record:
             return
@@ -684,6 +693,11 @@ class QBOMappedMixin(models.AbstractModel):
         return None
 
     @api.model
+    def _qbo_match_problem(self, values, local_id, state):
+        """Return why the Odoo record matched may not be linked as it is (the user decides), or None."""
+        return None
+
+    @api.model
     def _qbo_cannot_create(self, values, state):
         """Return why the sync may not create the Odoo record by itself (it waits for review), or None."""
         return None
@@ -732,18 +746,22 @@ class QBOMappedMixin(models.AbstractModel):
         return dict(changed)
 
     @api.model
-    def _qbo_hold_changes(self, record, odoo_vals, state):
+    def _qbo_hold_changes(self, record, odoo_vals, values, state):
         """Return {field: reason} for the changes Odoo must not take without the user (default: none)."""
         return {}
 
     @api.model
     def _qbo_odoo_owned(self, record, state):
-        """Return True if the Odoo record belongs to this connection's company alone (may be changed)."""
+        """Return True if the Odoo record belongs to this connection's company alone (may be changed).
+
+        A record of no company, of several, or of the parent of a branch is shared: QuickBooks'
+        changes are not written to it for the others.
+        """
         company = state['company']
         if 'company_ids' in record._fields:
-            return record.company_ids == (company | company.root_id) or record.company_ids == company.root_id
+            return record.company_ids == company
         if 'company_id' in record._fields:
-            return record.company_id in (company, company.root_id) and bool(record.company_id)
+            return record.company_id == company
         return True
 
 

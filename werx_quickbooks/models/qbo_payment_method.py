@@ -1,6 +1,7 @@
 """QBO payment methods <-> a payment method line on the journal their payments go to."""
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..qbo import mappers, matcher
 from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
@@ -52,6 +53,11 @@ class QBOPaymentMethod(models.Model):
             line = mapping.payment_method_line_id
             if not line or not mapping.journal_id or line.journal_id == mapping.journal_id:
                 continue
+            journal = mapping.journal_id
+            if journal.type not in ('bank', 'cash') or journal.company_id != mapping.company_id:
+                raise UserError(self.env._(
+                    'Payments of "%(method)s" can only go to a bank or cash journal of %(company)s.',
+                    method=mapping.name, company=mapping.company_id.name))
             if self.env['account.payment'].sudo().search_count([('payment_method_line_id', '=', line.id)],
                                                                   limit=1):
                 # Moving the line would move every payment made with it to the other journal.
@@ -62,16 +68,20 @@ class QBOPaymentMethod(models.Model):
 
     @api.model
     def _qbo_line_values(self, name, journal):
-        """Return the values of a payment method line on ``journal`` whose payments post to its account.
+        """Return the values of a payment method line on ``journal``, booked as the journal books payments.
 
-        Like QBO's deposit to a bank account, a payment is booked straight on the journal's
-        account, not on an outstanding receipts account.
+        Its outstanding account is the one of the journal's own manual receipts (none: Odoo
+        books the payment when it is matched with the bank statement line), so every payment
+        of the journal reaches the bank account the same way, once.
         """
+        manual = self.env.ref('account.account_payment_method_manual_in')
+        own = journal.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_method_id == manual)[:1]
         return {
             'name': name,
             'journal_id': journal.id,
-            'payment_method_id': self.env.ref('account.account_payment_method_manual_in').id,
-            'payment_account_id': journal.default_account_id.id,
+            'payment_method_id': manual.id,
+            'payment_account_id': own.payment_account_id.id or False,
         }
 
     @api.model

@@ -252,9 +252,15 @@ class QBOSyncChange(models.Model):
     entity = fields.Char('QuickBooks Entity', readonly=True)
     qbo_id = fields.Char('QuickBooks ID', readonly=True)
     record_name = fields.Char('Record', readonly=True)
-    odoo_record = fields.Char(readonly=True, string='Odoo Record (model,id)')
+    odoo_record = fields.Reference(selection='_selection_odoo_record', readonly=True)
     field_label = fields.Char('Field', readonly=True)
     old_value = fields.Char('Odoo Value Before', readonly=True)
     new_value = fields.Char('QuickBooks Value', readonly=True)
+    @api.model
+    def _selection_odoo_record(self):
+        models_ = ('account.account', 'account.payment.term', 'account.analytic.account', 'account.tax',
+                   'account.tax.group', 'account.payment.method.line')
+        return [(name, self.env[name]._description) for name in models_]
+
     applied = fields.Boolean(readonly=True, help='Not applied: the change waits for review, or the Odoo '
                                                  'record is shared with other companies.')

@@ -12,7 +12,8 @@ CDC: they are read with a query on every sync and only what changed is written.
 from odoo import Command, api, fields, models
 
 from ..qbo import const, mappers, matcher
-from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
+from . import qbo_mapped_mixin
+from .qbo_sync_run import plain_words
 
 USES = [('sale', 'Sales'), ('purchase', 'Purchases')]
 
@@ -23,10 +24,20 @@ def _tax_kind(use, rate, price_include=False, scope=False):
 
 
 def _rate_tax(rate, use):
-    """Return the Odoo tax of a rate mapping on one side ('sale' or 'purchase'), possibly empty."""
-    if rate.type_tax_use == use:
+    """Return the Odoo tax of a rate mapping on one side ('sale' or 'purchase'), possibly empty.
+
+    The side is the tax's own, not what the mapping says QBO uses it on now: after QBO moves a
+    rate to the other side, its sales tax never stands in for a purchase tax.
+    """
+    if rate.tax_id.type_tax_use == use:
         return rate.tax_id
     return rate.purchase_tax_id if use == 'purchase' else rate.tax_id.browse()
+
+
+def _tax_accounts(tax):
+    """Return the accounts a tax books its amount on (invoices and refunds); empty: the line's own."""
+    lines = tax.repartition_line_ids.filtered(lambda line: line.repartition_type == 'tax')
+    return lines.account_id, any(not line.account_id for line in lines)
 
 
 class QBOTaxMixin(models.AbstractModel):
@@ -51,8 +62,13 @@ class QBOTaxMixin(models.AbstractModel):
         return state['cache']['tax_names']
 
     @api.model
-    def _qbo_unique_tax_name(self, state, use, name):
-        """Return ``name``, or ``name (QuickBooks)`` … when the company has a tax of that name and use."""
+    def _qbo_unique_tax_name(self, state, use, name, current=None):
+        """Return ``name``, or ``name (QuickBooks)`` … when the company has a tax of that name and use.
+
+        ``current`` is the present name of the tax being renamed: it does not take its own name.
+        """
+        if name == current:
+            return name
         taken = self._qbo_tax_names(state)
         candidate, n = name, 1
         while (use, candidate) in taken:
@@ -113,14 +129,23 @@ class QBOTaxAgency(models.Model):
         return res
 
     @api.model
+    def _qbo_fetch_pages(self, state):
+        # A few records: read whole, so the account rule below knows how many agencies there are.
+        objects = [obj for page in super()._qbo_fetch_pages(state) for obj in page]
+        state['agency_total'] = len(objects)
+        return [objects[i:i + const.PAGE_SIZE] for i in range(0, len(objects), const.PAGE_SIZE)] or [[]]
+
+    @api.model
     def _qbo_map(self, obj, state):
         values = mappers.map_tax_agency(obj)
         by_name = state['accounts_by_name'].get(matcher.normalise(values['payable_name']), [])
         payable = state['accounts_by_id'].get(values['sales_account_qbo_id'] or '')
         if not payable and len(by_name) == 1:
             payable = by_name[0]
-        if not payable and len(state['tax_payable']) == 1:
-            payable = state['tax_payable'][0]   # the company's one sales tax liability account
+        if not payable and len(state['tax_payable']) == 1 and state.get('agency_total') == 1:
+            # One agency and one sales tax liability account: it is that agency's. With several
+            # agencies it could be another's: the agency waits for its own account instead.
+            payable = state['tax_payable'][0]
         values['payable_account_id'] = payable or False
         values['purchase_account_id'] = state['accounts_by_id'].get(values['purchase_account_qbo_id'] or '',
                                                                     False)
@@ -135,7 +160,8 @@ class QBOTaxAgency(models.Model):
 
     @api.model
     def _qbo_followed_values(self, values, state):
-        return {'name': values['name'], 'tax_payable_account_id': values['payable_account_id']}
+        return {'name': values['name'], 'tax_payable_account_id': values['payable_account_id'],
+                'tax_receivable_account_id': values['purchase_account_id'] or values['payable_account_id']}
 
     @api.model
     def _qbo_odoo_candidates(self, state):
@@ -150,6 +176,8 @@ class QBOTaxAgency(models.Model):
             'name': values['name'],
             'company_id': self._qbo_tax_company(state).id,
             'tax_payable_account_id': values['payable_account_id'],
+            # Tax paid on purchases is settled with the same agency, on its own account if it has one.
+            'tax_receivable_account_id': values['purchase_account_id'] or values['payable_account_id'],
         }
 
     @api.model
@@ -221,12 +249,45 @@ class QBOTaxRate(models.Model):
 
     @api.model
     def _qbo_followed_values(self, values, state):
-        return {'name': values['name'], 'amount': values['rate']}
+        agency = values['agency']
+        return {'name': values['name'], 'amount': values['rate'], 'used_on': values['used_on'],
+                'agency': values['agency_qbo_id'],
+                'account': agency.payable_account_id.id if agency else False,
+                'purchase_account': agency.purchase_account_id.id if agency else False}
 
     @api.model
     def _qbo_remote(self, values, state):
         return {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
                 'kind': _tax_kind(values['use'], values['rate'])}
+
+    @api.model
+    def _qbo_expected_account(self, agency, use):
+        """Return the account a tax of this agency must book its amount on, on one side."""
+        if not agency:
+            return self.env['account.account']
+        if use == 'purchase' and agency.purchase_account_id:
+            return agency.purchase_account_id
+        return agency.payable_account_id
+
+    @api.model
+    def _qbo_match_problem(self, values, local_id, state):
+        return self._qbo_tax_problem(self.env['account.tax'].browse(local_id), values, values['use'])
+
+    @api.model
+    def _qbo_tax_problem(self, tax, values, use):
+        """Return why an Odoo tax would book this rate's tax elsewhere than QBO does, or None."""
+        expected = self._qbo_expected_account(values['agency'], use)
+        accounts, on_base = _tax_accounts(tax)
+        if expected and accounts == expected and not on_base:
+            return None
+        where = ', '.join(accounts.mapped('display_name')) or self.env._("the line's own account (income)")
+        if on_base and accounts:
+            where += self.env._(" and the line's own account")
+        return self.env._(
+            'The Odoo tax "%(tax)s" has this rate, but books its amount on %(where)s, while QuickBooks owes '
+            'it on %(owed)s: link it anyway if that is right, or Create in Odoo.',
+            tax=tax.name, where=where,
+            owed=expected.display_name or self.env._("the agency's liability account (not in Odoo yet)"))
 
     def _qbo_kind_is_enough(self, kind):
         # Odoo often has several 0 % taxes (exempt, zero-rated, out of scope): only a name tells.
@@ -234,20 +295,23 @@ class QBOTaxRate(models.Model):
 
     @api.model
     def _qbo_odoo_candidates(self, state):
+        # A tax that changes the base of the next one, or is due on payment, is never QBO's rate.
         taxes = self.env['account.tax'].with_context(active_test=False).search_fetch(
             self.env['account.tax']._check_company_domain(state['company'])
-            + [('amount_type', '=', 'percent'), ('type_tax_use', 'in', ('sale', 'purchase'))],
+            + [('amount_type', '=', 'percent'), ('type_tax_use', 'in', ('sale', 'purchase')),
+               ('include_base_amount', '=', False), ('tax_exigibility', '=', 'on_invoice')],
             ['name', 'amount', 'type_tax_use', 'price_include', 'tax_scope'])
         return [{'ref': t.id, 'key': None, 'names': matcher.name_keys(t.name),
                  'kind': _tax_kind(t.type_tax_use, t.amount, t.price_include, t.tax_scope), 'label': t.name}
                 for t in taxes if t.id not in state['claimed']]
 
     @api.model
-    def _qbo_cannot_create(self, values, state):
+    def _qbo_cannot_create(self, values, state, use=None):
+        use = use or values['use']
         if not values['rate']:
             # Exempt, zero-rated and out of scope are different taxes at 0 %: only the user can tell.
             zero = [c['label'] for c in self._qbo_candidates(state)
-                    if c['kind'] == _tax_kind(values['use'], 0.0)]
+                    if c['kind'] == _tax_kind(use, 0.0)]
             if zero:
                 return self.env._(
                     'Odoo already has 0 %% taxes (%s): link the one this rate is, or Create in Odoo.',
@@ -267,9 +331,7 @@ class QBOTaxRate(models.Model):
         agency = values['agency']
         if not agency or not agency.payable_account_id:
             raise ValueError(self._qbo_cannot_create(values, state))
-        account = agency.payable_account_id
-        if use == 'purchase' and agency.purchase_account_id:
-            account = agency.purchase_account_id
+        account = self._qbo_expected_account(agency, use)
 
         def distribution(document_type):
             return [Command.create({'document_type': document_type, 'repartition_type': 'base'}),
@@ -304,57 +366,93 @@ class QBOTaxRate(models.Model):
         wanted = [v for v in values_list if v['used_on'] == 'both' and not v['deleted']]
         if not wanted:
             return
+        domain = self._qbo_domain(state['connection'])
         mappings = self.with_context(active_test=False).search(
-            self._qbo_domain(state['connection'])
-            + [('qbo_id', 'in', [v['qbo_id'] for v in wanted]), ('purchase_tax_id', '=', False)])
+            domain + [('qbo_id', 'in', [v['qbo_id'] for v in wanted]), ('purchase_tax_id', '=', False),
+                      ('tax_id', '!=', False)])
         by_qbo_id = {m.qbo_id: m for m in mappings}
-        taken = set(self.with_context(active_test=False).search(
-            self._qbo_domain(state['connection']) + [('purchase_tax_id', '!=', False)]).purchase_tax_id.ids)
+        linked = self.with_context(active_test=False).search(domain)
+        taken = set((linked.tax_id | linked.purchase_tax_id).ids)
         candidates = [c for c in self._qbo_odoo_candidates(state) if c['ref'] not in taken]
+        sync = qbo_mapped_mixin.SYNC_CONTEXT
         for values in wanted:
             mapping = by_qbo_id.get(values['qbo_id'])
-            if not mapping:
+            if not mapping or mapping.tax_id.type_tax_use != 'sale':
                 continue
             remote = {'ref': values['qbo_id'], 'key': None, 'names': matcher.name_keys(values['name']),
                       'kind': _tax_kind('purchase', values['rate'])}
             decision = matcher.match([remote], candidates, compatible=self._qbo_compatible,
                                      kind_is_enough=self._qbo_kind_is_enough)[values['qbo_id']]
-            tax = self.env['account.tax'].browse(decision.local) if decision.action == matcher.MATCH else None
-            if decision.action == matcher.CREATE and not self._qbo_cannot_create(values, state):
-                vals = self._qbo_tax_values(values, 'purchase', state)
-                if not vals['tax_group_id']:
-                    vals.pop('tax_group_id')
-                tax = self.env['account.tax'].with_context(**qbo_mapped_mixin.SYNC_CONTEXT).create(vals)
+            tax, problem = None, decision.reason
+            if decision.action == matcher.MATCH:
+                tax = self.env['account.tax'].browse(decision.local)
+                problem = self._qbo_tax_problem(tax, values, 'purchase')
+                tax = None if problem else tax
+            elif decision.action == matcher.CREATE:
+                problem = self._qbo_cannot_create(values, state, use='purchase')
+                if not problem:
+                    try:
+                        with self.env.cr.savepoint():
+                            vals = self._qbo_tax_values(values, 'purchase', state)
+                            if not vals['tax_group_id']:
+                                vals.pop('tax_group_id')
+                            tax = self.env['account.tax'].with_context(**sync).create(vals)
+                    except Exception as error:  # noqa: BLE001 - the sales side stays; this side is reported
+                        problem = plain_words(self.env, error)
             if tax:
-                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).purchase_tax_id = tax
+                mapping.with_context(**sync).purchase_tax_id = tax
                 candidates = [c for c in candidates if c['ref'] != tax.id]
             else:
-                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
-                    'match_note': self.env._('Its purchase tax is to review: %s', decision.reason)})
+                mapping.with_context(**sync).write({'match_state': 'conflict', 'match_note': self.env._(
+                    'QuickBooks also uses it on purchases; its purchase tax waits for you: %s', problem)})
 
     @api.model
-    def _qbo_update(self, mapping, values, state):
-        old_rate, old_name = mapping.rate, mapping.name
-        res = super()._qbo_update(mapping, values, state)
-        twin = mapping.purchase_tax_id
-        if twin and not values['deleted'] and self._qbo_odoo_owned(twin, state):
-            vals = {}
-            if old_rate != values['rate']:
-                vals['amount'] = values['rate']
-            if old_name != values['name']:
-                vals['name'] = self._qbo_unique_tax_name(state, 'purchase', values['name'])
-            if vals:
-                self._qbo_log_changes(mapping, twin, vals, state)
-                twin.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write(vals)
-            self._qbo_odoo_set_active(twin, values['active'])
-        return res
+    def _qbo_tax_update(self, tax, changed, values, use, state):
+        """Return the Odoo values that bring ``tax`` (one side of the rate) in line with QBO's change."""
+        vals = {}
+        if 'name' in changed:
+            vals['name'] = self._qbo_unique_tax_name(state, tax.type_tax_use, changed['name'], tax.name)
+        if 'amount' in changed:
+            vals['amount'] = changed['amount']
+        agency = values['agency']
+        if {'agency', 'account', 'purchase_account'} & set(changed) and agency and agency.payable_account_id:
+            account = self._qbo_expected_account(agency, use)
+            for field in ('invoice_repartition_line_ids', 'refund_repartition_line_ids'):
+                vals[field] = [Command.update(line.id, {'account_id': account.id}) for line in tax[field]
+                               if line.repartition_type == 'tax' and line.account_id != account]
+                if not vals[field]:
+                    del vals[field]
+            if agency.tax_group_id and tax.tax_group_id != agency.tax_group_id:
+                vals['tax_group_id'] = agency.tax_group_id.id
+        return vals
 
     @api.model
     def _qbo_odoo_update_values(self, mapping, changed, values, state):
-        vals = dict(changed)
-        if 'name' in vals:
-            vals['name'] = self._qbo_unique_tax_name(state, mapping.tax_id.type_tax_use, vals['name'])
-        return vals
+        return self._qbo_tax_update(mapping.tax_id, changed, values, mapping.tax_id.type_tax_use, state)
+
+    @api.model
+    def _qbo_update(self, mapping, values, state):
+        old = dict(mapping.qbo_followed or {})
+        res = super()._qbo_update(mapping, values, state)
+        if values['deleted']:
+            return res
+        sync = qbo_mapped_mixin.SYNC_CONTEXT
+        twin = mapping.purchase_tax_id
+        if twin and self._qbo_odoo_owned(twin, state):
+            changed = {k: v for k, v in (mapping.qbo_followed or {}).items() if old.get(k) != v}
+            vals = self._qbo_tax_update(twin, changed, values, 'purchase', state)
+            if vals:
+                self._qbo_log_changes(mapping, twin, vals, state)
+                twin.with_context(**sync).write(vals)
+            self._qbo_odoo_set_active(twin, values['active'])
+        if mapping.tax_id and mapping.tax_id.type_tax_use != values['use']:
+            # QBO moved the rate to the other side: its Odoo tax is not turned into another kind of tax.
+            sides = dict(self._fields['used_on']._description_selection(self.env))
+            mapping.with_context(**sync).write({'match_state': 'conflict', 'match_note': self.env._(
+                'QuickBooks now uses this rate on %(side)s; the Odoo tax "%(tax)s" is a %(kind)s tax and '
+                'was left as it is: link the tax to use, or Create in Odoo.', side=sides[values['used_on']],
+                tax=mapping.tax_id.name, kind=sides[mapping.tax_id.type_tax_use])})
+        return res
 
 
 class QBOTaxCode(models.Model):
@@ -436,7 +534,10 @@ class QBOTaxCode(models.Model):
 
     @api.model
     def _qbo_followed_values(self, values, state):
-        return {'name': values['name']}
+        # The rates' Odoo taxes too: a rate linked anew in Odoo changes the code's tax.
+        taxes = self._qbo_side_taxes(values['sale_rate_ids'] or values['purchase_rate_ids'], values['use'],
+                                     state) if not values['deleted'] else None
+        return {'name': values['name'], 'taxes': [t.id for t in taxes] if taxes else False}
 
     @api.model
     def _qbo_direct_link(self, values, state):
@@ -522,38 +623,65 @@ class QBOTaxCode(models.Model):
                 tax_id = taxes[0].id
             else:
                 kind = self._qbo_group_kind('purchase', [t.id for t in taxes])
-                tax_id = groups.get(kind) or model.create(
-                    self._qbo_group_values(values, 'purchase', taxes, state)).id
+                tax_id = groups.get(kind)
+                if not tax_id:
+                    try:
+                        with self.env.cr.savepoint():
+                            tax_id = model.create(self._qbo_group_values(values, 'purchase', taxes, state)).id
+                    except Exception as error:  # noqa: BLE001 - the sales side stays; this side is reported
+                        mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
+                            'match_state': 'conflict', 'match_note': self.env._(
+                                'Its purchase tax could not be made: %s', plain_words(self.env, error))})
+                        continue
                 groups[kind] = tax_id
             if mapping.purchase_tax_id.id != tax_id:
                 mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).purchase_tax_id = tax_id
 
     @api.model
     def _qbo_odoo_update_values(self, mapping, changed, values, state):
-        vals = dict(changed)
-        if 'name' in vals:
-            if mapping.tax_id.amount_type != 'group':
-                vals.pop('name')   # a one-rate code is its rate's tax: the rate names it
-            else:
-                vals['name'] = self._qbo_unique_tax_name(state, mapping.tax_id.type_tax_use, vals['name'])
-        return vals
+        # A one-rate code is its rate's tax: the rate names it. A group takes the code's name.
+        if 'name' in changed and mapping.tax_id.amount_type == 'group':
+            return {'name': self._qbo_unique_tax_name(state, mapping.tax_id.type_tax_use, changed['name'],
+                                                      mapping.tax_id.name)}
+        return {}
 
     @api.model
     def _qbo_update(self, mapping, values, state):
+        """Keep the code's Odoo tax the one its rates give, whatever the rates became in QBO."""
         res = super()._qbo_update(mapping, values, state)
-        if mapping.match_state in ('matched', 'not_needed', 'unmatched') and not values['deleted']:
-            # A one-rate code is its rate's tax, a group follows its rates: re-derive the link.
-            decision = self._qbo_direct_link(values, state)
-            rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
-            taxes = self._qbo_side_taxes(rate_ids, values['use'], state) or []
-            if decision and decision.action in (matcher.MATCH, matcher.NOT_NEEDED):
-                mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
-                    'tax_id': decision.local or False, 'match_state': (
-                        'matched' if decision.action == matcher.MATCH else 'not_needed'),
+        if values['deleted'] or mapping.match_state in ('conflict', 'error'):
+            return res
+        sync = qbo_mapped_mixin.SYNC_CONTEXT
+        decision = self._qbo_direct_link(values, state)
+        if decision is not None:
+            # One rate, none, or rates not linked yet: the link follows, or waits with the reason.
+            state_of = {matcher.MATCH: 'matched', matcher.NOT_NEEDED: 'not_needed'}
+            if decision.local != (mapping.tax_id.id or False) or decision.action not in state_of:
+                mapping.with_context(**sync).write({
+                    'tax_id': decision.local or False,
+                    'match_state': state_of.get(decision.action, 'unmatched'),
                     'match_note': decision.reason})
-            elif (len(taxes) > 1 and mapping.tax_id.amount_type == 'group'
-                  and self._qbo_odoo_owned(mapping.tax_id, state)
-                  and set(mapping.tax_id.children_tax_ids.ids) != {t.id for t in taxes}):
-                mapping.tax_id.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).children_tax_ids = [
-                    Command.set([t.id for t in taxes])]
+            return res
+        rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
+        taxes = self._qbo_side_taxes(rate_ids, values['use'], state)
+        wanted = {t.id for t in taxes}
+        group = mapping.tax_id
+        if group.amount_type == 'group' and set(group.children_tax_ids.ids) == wanted:
+            return res
+        if group.amount_type == 'group' and self._qbo_odoo_owned(group, state):
+            self._qbo_log_changes(mapping, group, {'children_tax_ids': [Command.set(list(wanted))]}, state)
+            group.with_context(**sync).children_tax_ids = [Command.set(list(wanted))]
+            return res
+        # It was one rate's tax (or a group shared with others): the group of its rates now.
+        kind = self._qbo_group_kind(values['use'], list(wanted))
+        found = [c['ref'] for c in self._qbo_odoo_candidates(state) if c['kind'] == kind]
+        if len(found) == 1:
+            mapping.with_context(**sync).write({'tax_id': found[0], 'match_state': 'matched',
+                                                'match_note': self.env._('Group tax of its rates')})
+            return res
+        with self.env.cr.savepoint():
+            new = self.env['account.tax'].with_context(**sync).create(
+                self._qbo_group_values(values, values['use'], taxes, state))
+        mapping.with_context(**sync).write({'tax_id': new.id, 'match_state': 'created',
+                                            'match_note': self.env._('Created from QuickBooks')})
         return res

@@ -3,7 +3,7 @@
 from odoo import Command, api, fields, models
 
 from ..qbo import mappers, matcher
-from . import qbo_mapped_mixin  # noqa: F401 - the mixin's model is defined before the lists'
+from . import qbo_mapped_mixin
 
 
 def _signature(line, early, percent, days):
@@ -70,8 +70,21 @@ class QBOTerm(models.Model):
         return None
 
     @api.model
+    def _qbo_update(self, mapping, values, state):
+        old = mapping.qbo_followed or {}
+        res = super()._qbo_update(mapping, values, state)
+        if old and values.get('review') and old.get('review') != values['review'] and mapping.payment_term_id:
+            # QBO's new rule cannot be followed exactly: the Odoo term keeps its rule, the user decides.
+            mapping.with_context(**qbo_mapped_mixin.SYNC_CONTEXT).write({
+                'match_state': 'conflict', 'match_note': self.env._(
+                    'QuickBooks changed its rule; %s, so the Odoo term keeps its rule for now.',
+                    values['review'])})
+        return res
+
+    @api.model
     def _qbo_followed_values(self, values, state):
-        return {'name': values['name'], 'line': values['line'], 'early_discount': values['early_discount'],
+        return {'name': values['name'], 'review': values['review'],
+                'line': values['line'], 'early_discount': values['early_discount'],
                 'discount_percentage': values['discount_percent'] if values['early_discount'] else 0.0,
                 'discount_days': values['discount_days'] if values['early_discount'] else 0}
 
@@ -118,8 +131,19 @@ class QBOTerm(models.Model):
         }
 
     @api.model
+    def _qbo_hold_changes(self, record, odoo_vals, values, state):
+        """A new rule Odoo cannot follow exactly waits for review instead of a near rule."""
+        rule = {'line_ids', 'early_discount', 'discount_percentage', 'discount_days'} & set(odoo_vals)
+        if not values['review'] or not rule:
+            return {}
+        reason = self.env._('QuickBooks changed its rule; %s, so the Odoo term keeps its rule for now.',
+                            values['review'])
+        return dict.fromkeys(rule, reason)
+
+    @api.model
     def _qbo_odoo_update_values(self, mapping, changed, values, state):
         vals = dict(changed)
+        vals.pop('review', None)
         if 'line' in vals:
             vals['line_ids'] = [Command.clear(), Command.create(vals.pop('line'))]
         return vals

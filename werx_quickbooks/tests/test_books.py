@@ -22,9 +22,9 @@ AGENCY = 'California Department of Tax and Fee Administration'
 
 class BooksCase(ListsCase):
 
-    def mapping(self, model, name):
+    def mapping(self, model, name, connection=None):
         return self.env[model].with_context(active_test=False).search(
-            [('connection_id', '=', self.connection.id), ('name', '=', name)])
+            [('connection_id', '=', (connection or self.connection).id), ('name', '=', name)])
 
     def qbo_named(self, entity, name):
         return next(o for o in self.qbo(entity) if o.get('Name', o.get('DisplayName')) == name)
@@ -169,7 +169,16 @@ class TestTaxMatching(BooksCase):
         alameda = self.mapping('qbo.tax.rate', 'Alameda County')
         self.assertEqual(alameda.match_state, 'created', 'a purchase tax is never a sales rate')
         self.assertNotEqual(alameda.tax_id, purchase)
-        self.assertEqual((exempt.active, zero.active), (True, True))
+        self.assertFalse(self.env['qbo.tax.rate'].search([('tax_id', 'in', (exempt | zero).ids)]))
+
+    def test_an_odoo_tax_that_books_elsewhere_is_not_linked_silently(self):
+        city = self.env['account.tax'].create({'name': 'SF city', 'amount': 1.375, 'amount_type': 'percent',
+                                               'type_tax_use': 'sale'})   # Odoo's default: tax on income
+        self.sync('initial')
+        mapping = self.mapping('qbo.tax.rate', 'San Francisco City')
+        self.assertEqual((mapping.match_state, mapping.tax_id), ('conflict', city.browse()))
+        self.assertIn('income', mapping.match_note)
+        self.assertIn('%s Payable' % AGENCY, mapping.match_note)
 
 
 @tagged('post_install', '-at_install')
@@ -206,6 +215,17 @@ class TestTermsDueDates(BooksCase):
                                  '%s, invoice of %s' % (obj['Name'], invoice_date))
             checked += 1
         self.assertEqual(checked, 10)
+
+        # A rule Odoo cannot follow, set later in QuickBooks, waits too (the term keeps its exact rule).
+        due15 = self.mapping('qbo.term', 'Due 15th of next month')
+        line = due15.payment_term_id.line_ids
+        store.update(realm, 'Term', due15.qbo_id, {'DiscountPercent': 1, 'DiscountDayOfMonth': 5})
+        run = self.sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(due15.match_state, 'conflict')
+        self.assertIn('discount', due15.match_note)
+        self.assertEqual(due15.payment_term_id.line_ids, line, 'the term keeps its rule')
+        self.assertFalse(due15.payment_term_id.early_discount)
 
         # One real invoice per date-driven term: Odoo's due date is the one QBO gives the same invoice.
         customer = self.qbo('Customer')[0]
@@ -257,9 +277,18 @@ class TestBanksAndCards(BooksCase):
             active_model='account.move', active_ids=invoice.ids).create({
                 'journal_id': check.journal_id.id, 'payment_method_line_id': check.payment_method_line_id.id,
             })._create_payments()
-        bank_line = payment.move_id.line_ids.filtered(lambda line: line.account_id == checking.account_id)
-        self.assertEqual(bank_line.balance, 250.0, 'the payment is on the QuickBooks bank account')
-        self.assertEqual(invoice.payment_state, 'paid')
+        self.assertEqual(payment.journal_id, checking.journal_id, 'received into the QuickBooks bank account')
+        # As every payment of the journal: on Odoo's outstanding receipts until the bank statement line.
+        self.assertEqual(payment.outstanding_account_id, payment._get_outstanding_account('inbound'))
+        self.assertEqual(payment.move_id.line_ids.filtered(
+            lambda line: line.account_id == payment.outstanding_account_id).balance, 250.0)
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        statement_line = self.env['account.bank.statement.line'].create({
+            'journal_id': checking.journal_id.id, 'date': date(2027, 3, 12), 'payment_ref': 'Deposit',
+            'amount': 250.0, 'partner_id': invoice.partner_id.id})
+        bank_line = statement_line.move_id.line_ids.filtered(
+            lambda line: line.account_id == checking.account_id)
+        self.assertEqual(bank_line.balance, 250.0, 'the deposit lands on the QuickBooks bank account')
 
         # Moving a payment method that posted payments leaves those payments where they are.
         old_line = check.payment_method_line_id
@@ -268,7 +297,6 @@ class TestBanksAndCards(BooksCase):
         self.assertEqual(old_line.journal_id, checking.journal_id)
         self.assertEqual(payment.journal_id, checking.journal_id)
         self.assertEqual(check.payment_method_line_id.journal_id, savings)
-        self.assertEqual(check.payment_method_line_id.payment_account_id, savings.default_account_id)
         # One no payment uses simply moves.
         visa = self.mapping('qbo.payment.method', 'Visa')
         visa_line = visa.payment_method_line_id
@@ -402,9 +430,22 @@ class TestBranchAndAnalytic(BooksCase):
         self.assertEqual(self.env['account.account'].search_count(chart), parent_accounts)
         mappings = self.env['qbo.account'].search([('connection_id', '=', connection.id)])
         self.assertEqual(mappings.account_id.company_ids, self.env.company)
+        checking = mappings.filtered(lambda m: m.name == 'Business Checking')
+        self.assertEqual(self.env['account.journal'].search_count(
+            [('default_account_id', '=', checking.account_id.id)]), 1,
+            "the parent's journal, not a second one")
+        self.assertEqual(checking.journal_id, self.mapping('qbo.account', 'Business Checking').journal_id)
+
+        # The branch's QuickBooks renames an account: the parent's chart is not changed for every branch.
+        self.emulator.store.update(realm, 'Account', checking.qbo_id, {'Name': 'Branch Checking'})
+        run = connection.with_company(branch)._sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+        self.assertEqual(checking.account_id.name, 'Business Checking')
+        self.assertEqual(run.change_ids.filtered(lambda c: c.qbo_id == checking.qbo_id).applied, False)
 
     def test_analytic_plans_by_reference_parents_in_their_sub_plan_and_analytic_accounting_on(self):
-        plan = self.env.ref('werx_quickbooks.analytic_plan_classes')
+        plan = self.env['qbo.class']._qbo_plan()
+        self.assertEqual(self.env.ref('werx_quickbooks.analytic_plan_classes'), plan)
         plan.name = 'Klassen'   # a translated or renamed plan is still the one
         employees = self.env.ref('base.group_user')
         employees.implied_ids -= self.env.ref('analytic.group_analytic_accounting')
@@ -416,3 +457,42 @@ class TestBranchAndAnalytic(BooksCase):
         self.assertEqual(commercial.analytic_account_id.plan_id, retail.analytic_account_id.plan_id)
         self.assertEqual(commercial.analytic_account_id.plan_id.parent_id, plan)
         self.assertFalse(self.env['account.analytic.plan'].search([('name', '=', 'QuickBooks Classes')]))
+
+
+@tagged('post_install', '-at_install')
+class TestTaxChangesFromQuickBooks(BooksCase):
+    """A rate's new agency, a rate's new value and a code's new rates reach the Odoo taxes."""
+
+    def test_taxes_follow_their_rates_and_agencies(self):
+        self.sync('initial')
+        store, realm = self.emulator.store, self.emulator.realm_id
+        city_office = store.create(realm, 'TaxAgency', {'DisplayName': 'City Tax Office'})
+        state = self.mapping('qbo.tax.rate', 'California State')
+        store.update(realm, 'TaxRate', state.qbo_id, {'AgencyRef': {'value': city_office['Id']},
+                                                      'RateValue': 7.5})
+        combined = self.mapping('qbo.tax.code', 'Combined: State + City')
+        alameda = self.qbo_named('TaxRate', 'Alameda County')
+        state_rate = self.qbo_named('TaxRate', 'California State')
+        store.update(realm, 'TaxCode', combined.qbo_id, {'SalesTaxRateList': {'TaxRateDetail': [
+            {'TaxRateRef': {'value': state_rate['Id']}, 'TaxOrder': 0},
+            {'TaxRateRef': {'value': alameda['Id']}, 'TaxOrder': 1}]}})
+        run = self.sync('manual')
+        self.assertEqual(run.state, 'done', run.summary)
+
+        payable = self.mapping('qbo.account', 'City Tax Office Payable').account_id
+        agency = self.mapping('qbo.tax.agency', 'City Tax Office')
+        self.assertTrue(payable and agency.tax_group_id)
+        tax = state.tax_id
+        self.assertEqual(tax.amount, 7.5)
+        self.assertEqual(tax.tax_group_id, agency.tax_group_id)
+        accounts = tax.repartition_line_ids.filtered(lambda line: line.repartition_type == 'tax').account_id
+        self.assertEqual(accounts, payable, 'the tax now owed to the new agency posts on its account')
+        self.assertTrue(run.change_ids.filtered(
+            lambda c: c.qbo_id == state.qbo_id and c.field_label == 'Amount'))
+        group = combined.tax_id
+        self.assertEqual(group.children_tax_ids, tax | self.mapping('qbo.tax.rate', 'Alameda County').tax_id,
+                         "the code's group follows its new rates")
+        invoice = self.post('out_invoice', self.mapping('qbo.account', 'Repairs').account_id, group)
+        by_account = {line.account_id: line.balance for line in invoice.line_ids.filtered('tax_line_id')}
+        self.assertEqual(by_account[payable], -7.5)
+        self.assertEqual(by_account[self.mapping('qbo.account', '%s Payable' % AGENCY).account_id], -1.5)
