@@ -1,4 +1,5 @@
 # Part of werx_quickbooks. License LGPL-3.
+import contextlib
 import datetime
 import hmac
 import logging
@@ -81,6 +82,11 @@ class QBOConnection(models.Model):
     connect_message = fields.Char(
         'Sign-in Problem', copy=False, readonly=True,
         help='What went wrong at the last sign-in or token renewal, and what to do.')
+    sync_requested_at = fields.Datetime(
+        'Sync Requested', copy=False, readonly=True,
+        help='Sync was pressed and the run waits for a background worker (it starts within seconds).')
+    sync_requested_by_id = fields.Many2one('res.users', copy=False, readonly=True)
+    is_sync_running = fields.Boolean('Sync Under Way', compute='_compute_is_sync_running')
     initial_import_state = fields.Selection(
         [('none', 'Not started'), ('pending', 'Waiting to start'), ('running', 'Running'),
          ('done', 'Done'), ('failed', 'Failed')],
@@ -105,7 +111,7 @@ class QBOConnection(models.Model):
     is_system = fields.Boolean(compute='_compute_is_system')
     sync_run_ids = fields.One2many('qbo.sync.run', 'connection_id', string='Sync Runs')
     sync_failure_ids = fields.One2many('qbo.sync.failure', 'connection_id', string='Sync Failures',
-                                       domain=[('state', '=', 'open')])
+                                       domain=[('state', 'in', ('open', 'queued'))])
 
     _sql_constraints = [
         ('company_unique', 'unique(company_id)', 'An Odoo company has one QuickBooks connection.'),
@@ -146,6 +152,13 @@ class QBOConnection(models.Model):
     def _compute_redirect_uri(self):
         for connection in self:
             connection.redirect_uri = connection._qbo_redirect_uri()
+
+    @api.depends('sync_requested_at', 'last_sync_run_id.state')
+    def _compute_is_sync_running(self):
+        running = self.env['qbo.sync.run'].search(
+            [('connection_id', 'in', self.ids), ('state', '=', 'running')]).connection_id
+        for connection in self:
+            connection.is_sync_running = bool(connection.sync_requested_at) or connection in running
 
     def _compute_is_system(self):
         self.is_system = self.env.user._is_system()
@@ -263,22 +276,29 @@ class QBOConnection(models.Model):
         return True
 
     def action_sync(self):
-        """Run a sync now and tell the user how it went."""
+        """Start a sync in a background worker and return at once (pressed twice: still one run)."""
         self.ensure_one()
         self._qbo_check_admin()
-        if self.initial_import_state in ('pending', 'failed'):
-            # The import has not run (or failed): the button runs it rather than a plain sync.
-            run = self._sync_initial_import()
-        else:
-            run = self._sync('manual')
+        if self.state != 'connected':
+            raise UserError(self.connect_message or self._qbo_status_message())
+        # Another request may have asked a moment ago: read the flag as it is now.
+        self.invalidate_recordset(['sync_requested_at', 'is_sync_running'])
+        if self.is_sync_running:
+            message = self.env._('A sync is already under way; its progress shows on this screen.')
+            return self._qbo_notification(message, 'info')
+        self.sudo().write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_by_id': self.env.uid})
+        self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()._trigger()
+        message = self.env._('Sync started. Its progress shows on this screen; you are told when it ends.')
+        return self._qbo_notification(message)
+
+    def _qbo_notification(self, message, kind='success'):
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
                 'title': self.env._('QuickBooks sync'),
-                'message': run.summary,
-                'type': {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning'),
-                'sticky': run.state != 'done',
+                'message': message,
+                'type': kind,
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
@@ -296,6 +316,10 @@ class QBOConnection(models.Model):
                                        'click Reconnect and sign in again.'))
         realm, name = self.pending_realm_id, self.pending_company_name
         self._qbo_check_realm_free(realm)
+        with self._qbo_holding_sync_lock():
+            return self._qbo_switch_company_locked(Token, pending, realm, name)
+
+    def _qbo_switch_company_locked(self, Token, pending, realm, name):
         old = Token.search([('connection_id', '=', self.id), ('kind', '=', 'active')])
         old_refresh_token = old.refresh_token
         old.unlink()
@@ -513,8 +537,29 @@ class QBOConnection(models.Model):
             _logger.warning('Could not read the QuickBooks company of connection %s: %r', self.id, exc)
         return (name if isinstance(name, str) else False), currency, latest['tokens']
 
+    @contextlib.contextmanager
+    def _qbo_holding_sync_lock(self):
+        """Hold this connection's sync lock for a change that a running sync must not cross, or refuse.
+
+        Disconnecting or switching company while a run writes would let the run save the old
+        company's cursor over the new one, or mark a disconnected connection "needs reconnect".
+        """
+        self.ensure_one()
+        lock_cr = self._qbo_acquire_sync_lock()
+        if lock_cr is None:
+            raise UserError(self.env._('A QuickBooks sync is running for this company; wait until it ends '
+                                       '(it shows on this screen), then try again.'))
+        try:
+            yield
+        finally:
+            self._qbo_release_sync_lock(lock_cr)
+
     def _qbo_disconnect(self):
         self.ensure_one()
+        with self._qbo_holding_sync_lock():
+            self._qbo_disconnect_locked()
+
+    def _qbo_disconnect_locked(self):
         tokens = self.env['qbo.connection.token'].sudo().search([('connection_id', '=', self.id)])
         problem = False
         for row in tokens:
@@ -757,12 +802,92 @@ class QBOConnection(models.Model):
     @api.model
     def _cron_sync(self):
         """Sync every connected connection (the scheduled action "QuickBooks: sync")."""
+        self._qbo_recover_interrupted()
         connections = self.search([('state', '=', 'connected'), ('initial_import_state', '!=', 'pending')])
-        for connection in connections:
+        self._qbo_each(connections, lambda connection: connection._sync('cron'))
+
+    @api.model
+    def _cron_run_requested(self):
+        """Run what users asked for in the background: Sync, Retry, Create in Odoo on many records."""
+        self._qbo_recover_interrupted()
+        requested = self.search([('sync_requested_at', '!=', False)])
+        self._qbo_each(requested, lambda connection: connection._qbo_run_requested_sync())
+        failures = self.env['qbo.sync.failure'].search([('state', '=', 'queued')])
+        by_list = failures.grouped(lambda f: (f.mapped_model, f.connection_id))
+        for (model, connection), group in by_list.items():
+            self._qbo_each(connection, lambda _connection, m=model, g=group: self.env[m]._qbo_retry(g))
+        for name in self._qbo_list_models():
+            queued = self.env[name].search([('create_requested', '=', True)])
+            for _connection, mappings in queued.grouped('connection_id').items():
+                self._qbo_each(_connection, lambda _c, m=mappings: m._qbo_create_requested())
+
+    @api.model
+    def _qbo_each(self, connections, work):
+        """Do ``work`` for each connection on its own: one company's error never stops the others."""
+        for done, connection in enumerate(connections, start=1):
             try:
-                connection._sync('cron')
+                work(connection)
             except UserError as exc:
-                _logger.info('QuickBooks: sync of connection %s skipped: %s', connection.id, exc)
+                self._qbo_rollback()
+                _logger.info('QuickBooks: connection %s: %s', connection.id, exc)
+            except Exception:  # noqa: BLE001 - logged; the next connection still syncs
+                self._qbo_rollback()
+                _logger.exception('QuickBooks: background work for connection %s failed', connection.id)
+            self.env['ir.cron']._notify_progress(done=done, remaining=len(connections) - done)
+
+    def _qbo_run_requested_sync(self):
+        """Run the sync a user asked for, then tell them how it went."""
+        self.ensure_one()
+        if self.state != 'connected':
+            self.sudo().write({'sync_requested_at': False, 'sync_requested_by_id': False})
+            return
+        user = self.sync_requested_by_id
+        try:
+            if self.initial_import_state in ('pending', 'failed'):
+                # The import has not run (or failed): Sync runs it rather than a plain sync.
+                run = self._sync_initial_import()
+            else:
+                run = self._sync('manual')
+        except UserError:
+            if self._qbo_sync_locked():
+                # Another worker runs this connection now: the request waits for the next pass.
+                self.env.ref('werx_quickbooks.ir_cron_qbo_requested')._trigger(
+                    fields.Datetime.now() + datetime.timedelta(minutes=1))
+                return
+            raise
+        self.sudo().write({'sync_requested_at': False, 'sync_requested_by_id': False})
+        self._qbo_commit()
+        if user:
+            self.env['bus.bus']._sendone(user.partner_id, 'simple_notification', {
+                'title': self.env._('QuickBooks sync'), 'message': run.summary,
+                'type': {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning'),
+                'sticky': run.state != 'done'})
+
+    @api.model
+    def _qbo_recover_interrupted(self):
+        """Close what a crash or restart left running: its run fails in words, its import starts again."""
+        running = self.env['qbo.sync.run'].search([('state', '=', 'running')]).connection_id
+        stuck = running | self.search([('initial_import_state', '=', 'running')])
+        for connection in stuck:
+            lock_cr = connection._qbo_acquire_sync_lock()
+            if lock_cr is None:
+                continue   # it is alive in another worker
+            try:
+                self.env['qbo.sync.run']._fail_interrupted(connection)
+                if connection.initial_import_state == 'running':
+                    connection.sudo().initial_import_state = 'pending'
+                    self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')._trigger()
+                self._qbo_commit()
+            finally:
+                connection._qbo_release_sync_lock(lock_cr)
+
+    def _qbo_sync_locked(self):
+        """Return True if a run of this connection holds its sync lock now (in any worker)."""
+        lock_cr = self._qbo_acquire_sync_lock()
+        if lock_cr is None:
+            return True
+        self._qbo_release_sync_lock(lock_cr)
+        return False
 
     @api.model
     def _cron_initial_import(self):

@@ -25,9 +25,22 @@ class TestSyncRun(QBOEmulatorCase):
                 run._set_total('Account', len(page), label='Chart of Accounts')
                 run._count('Account', label='Chart of Accounts', done=len(page), created=len(page))
 
+        cron = self.env.ref('werx_quickbooks.ir_cron_qbo_requested')
+        Trigger = self.env['ir.cron.trigger']
+        triggers = Trigger.search_count([('cron_id', '=', cron.id)])
+        runs = self.env['qbo.sync.run'].search_count([])
         with patch.object(type(self.connection), '_sync_qbo2odoo', import_accounts):
             action = self.connection.action_sync()
-        self.assertEqual(action['params']['type'], 'success')
+            self.assertEqual(action['params']['type'], 'success')
+            self.assertEqual(self.env['qbo.sync.run'].search_count([]), runs, 'nothing runs in the request')
+            self.assertEqual(Trigger.search_count([('cron_id', '=', cron.id)]), triggers + 1)
+            again = self.connection.action_sync()
+            self.assertEqual(again['params']['type'], 'info', 'pressed twice: still one run')
+            self.assertEqual(Trigger.search_count([('cron_id', '=', cron.id)]), triggers + 1)
+            self.assertTrue(self.connection.is_sync_running)
+            self.env['qbo.connection']._cron_run_requested()
+        self.assertEqual(self.env['qbo.sync.run'].search_count([]), runs + 1)
+        self.assertFalse(self.connection.sync_requested_at)
         run = self.connection.last_sync_run_id
         self.assertEqual(run.trigger, 'manual')
         self.assertEqual(run.state, 'done')
@@ -123,7 +136,58 @@ class TestSyncRun(QBOEmulatorCase):
         with patch.object(type(self.connection), '_sync_qbo2odoo',
                           lambda connection, run, client: seen.append(run.trigger)):
             self.connection.action_sync()
+            self.env['qbo.connection']._cron_run_requested()
             self.assertEqual(seen, ['initial'])
             self.assertEqual(self.connection.initial_import_state, 'done')
             self.connection.action_sync()
+            self.env['qbo.connection']._cron_run_requested()
         self.assertEqual(seen, ['initial', 'manual'])
+
+
+@tagged('post_install', '-at_install')
+class TestSyncRecovery(QBOEmulatorCase):
+    """What a crash leaves behind is finished or failed in words by the next background pass."""
+
+    def test_a_run_and_an_import_left_running_are_closed_by_the_next_cron_pass(self):
+        crashed = self.env['qbo.sync.run'].create({'connection_id': self.connection.id, 'trigger': 'initial'})
+        self.connection.initial_import_state = 'running'
+        cron = self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')
+        triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        with patch.object(type(self.connection), '_sync_qbo2odoo', lambda connection, run, client: None):
+            self.env['qbo.connection']._cron_sync()
+        self.assertEqual(crashed.state, 'failed')
+        self.assertIn('stopped before it finished', crashed.message)
+        self.assertEqual(self.connection.initial_import_state, 'pending', 'the import starts again')
+        self.assertEqual(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers + 1)
+
+    def test_a_run_alive_in_another_worker_is_left_alone(self):
+        alive = self.env['qbo.sync.run'].create({'connection_id': self.connection.id, 'trigger': 'cron'})
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute('SELECT pg_advisory_lock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
+            self.env['qbo.connection']._qbo_recover_interrupted()
+            self.assertEqual(alive.state, 'running')
+            with self.assertRaisesRegex(UserError, 'wait until it ends'):
+                self.connection.action_disconnect()
+            self.assertEqual(self.connection.state, 'connected', 'a running sync is never cut off')
+        finally:
+            other.execute('SELECT pg_advisory_unlock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
+            other.close()
+
+    def test_one_company_failing_never_stops_the_others(self):
+        other_company = self.env['res.company'].create({'name': 'Second Co'})
+        realm = self.emulator.add_company(seed='empty', name='Second QuickBooks')
+        second = self._make_connection(company=other_company, realm_id=realm)
+        (self.connection | second).sudo().write({'initial_import_state': 'done'})
+        seen = []
+
+        def flaky(connection, run, client):
+            if connection == self.connection:
+                raise ZeroDivisionError('boom')
+            seen.append(connection.id)
+        with patch.object(type(self.connection), '_sync_qbo2odoo', flaky), \
+                self.assertLogs('odoo.addons.werx_quickbooks.models.qbo_connection', level='ERROR'):
+            self.env['qbo.connection']._cron_sync()
+        self.assertEqual(seen, [second.id])
+        self.assertEqual(self.connection.last_sync_run_id.state, 'failed')
+        self.assertIn('ZeroDivisionError', self.connection.last_sync_run_id.message)
