@@ -50,7 +50,8 @@ def main():
 
 
 def list_sizes(emu):
-    entities = ('Account', 'Term', 'Class', 'Department', 'PaymentMethod', 'TaxRate', 'TaxCode')
+    entities = ('Account', 'Term', 'Class', 'Department', 'PaymentMethod', 'TaxAgency', 'TaxRate',
+                'TaxCode')
     return {e: len(emu.store.all(emu.realm_id, e)) for e in entities}
 
 

@@ -20,4 +20,6 @@
         "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",
     ],
+    "installable": True,
+    "application": False,
 }

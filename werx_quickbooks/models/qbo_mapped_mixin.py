@@ -67,6 +67,8 @@ class QBOMappedMixin(models.AbstractModel):
                                    index=True, readonly=True)
     match_note = fields.Char(string='Why', readonly=True)
     last_error = fields.Text(readonly=True)
+    create_requested = fields.Boolean(readonly=True, copy=False,
+                                      help='Create in Odoo was asked for; a background worker does it.')
     qbo_followed = fields.Json(
         'Values Taken from QuickBooks', readonly=True, copy=False,
         help='What the Odoo record took from QuickBooks at the last sync; only a change there is '
@@ -103,7 +105,26 @@ class QBOMappedMixin(models.AbstractModel):
         }
 
     def action_create_in_odoo(self):
-        """Create the Odoo record for unmatched mappings from QBO's current data."""
+        """Create the Odoo record for unmatched mappings from QBO's current data (many: in the background)."""
+        if len(self) > 1:
+            for connection in self.connection_id:
+                connection._qbo_check_admin()
+            self.with_context(**SYNC_CONTEXT).write({'create_requested': True})
+            self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()._trigger()
+            return self.env['qbo.connection']._qbo_notification(self.env._(
+                '%s records will be created in Odoo in the background; this list shows them when done.',
+                len(self)))
+        return self._qbo_create_in_odoo_now()
+
+    def _qbo_create_requested(self):
+        """Create, in a background worker, the Odoo records users asked for on many mappings."""
+        self.with_context(**SYNC_CONTEXT).write({'create_requested': False})
+        try:
+            self._qbo_create_in_odoo_now()
+        except UserError as error:
+            self.with_context(**SYNC_CONTEXT).write({'last_error': str(error.args[0])})
+
+    def _qbo_create_in_odoo_now(self):
         for connection, mappings in self.grouped('connection_id').items():
             connection._qbo_check_admin()
             client, objects = self._qbo_read_now(connection, mappings.mapped('qbo_id'))
@@ -278,6 +299,11 @@ class QBOMappedMixin(models.AbstractModel):
         """
         failed = self.with_context(active_test=False).search(
             self._qbo_domain(state['connection']) + [('match_state', '=', 'error')]).mapped('qbo_id')
+        # A record that could not even be read into a mapping is known by its open failure.
+        failed += self.env['qbo.sync.failure'].sudo().search(
+            [('connection_id', '=', state['connection'].id), ('mapped_model', '=', self._name),
+             ('state', '=', 'open'), ('qbo_id', '!=', False)]).mapped('qbo_id')
+        failed = list(dict.fromkeys(failed))
         return self._qbo_query_ids(state['client'], [qbo_id for qbo_id in failed if qbo_id not in known_ids])
 
     @api.model
@@ -333,6 +359,8 @@ class QBOMappedMixin(models.AbstractModel):
             self._qbo_add(new, state)
         self._qbo_link_parents(values_list, state)
         self._qbo_after_page(values_list, state)
+        self._qbo_close_failures([v['qbo_id'] for v in values_list if v['qbo_id'] not in state['failed_ids']],
+                                 state)
         if state['run']:
             # Failures are counted by run._log_failure as they are logged.
             state['run']._count(self._qbo_entity, label=self._qbo_label, done=len(objects),
@@ -566,6 +594,15 @@ class QBOMappedMixin(models.AbstractModel):
                          'field_label': field.string, 'old_value': before, 'new_value': after,
                          'applied': applied})
         self.env['qbo.sync.change'].sudo().create(rows)
+
+    @api.model
+    def _qbo_close_failures(self, qbo_ids, state):
+        """Close the open failures of records that came in this time (one query for the page)."""
+        if not qbo_ids:
+            return
+        self.env['qbo.sync.failure'].sudo().search([
+            ('connection_id', '=', state['connection'].id), ('mapped_model', '=', self._name),
+            ('qbo_id', 'in', qbo_ids), ('state', 'in', ('open', 'queued'))]).write({'state': 'resolved'})
 
     @api.model
     def _qbo_fail(self, state, qbo_id, name, error):

@@ -1,4 +1,5 @@
 # Part of werx_quickbooks. License LGPL-3.
+import datetime
 import logging
 
 from odoo import api, fields, models
@@ -11,6 +12,8 @@ _logger = logging.getLogger(__name__)
 
 COUNTERS = ('total', 'done', 'created', 'updated', 'matched', 'unmatched', 'skipped', 'failed')
 MESSAGE_MAX = 1000      # characters of an unexpected error kept for the user
+RETENTION_PARAM = 'werx_quickbooks.log_retention_days'
+RETENTION_DEFAULT = 90  # days the runs and closed failures are kept
 
 
 def plain_words(env, error):
@@ -88,7 +91,11 @@ class QBOSyncRun(models.Model):
         if self.state == 'partial':
             return self.env._('%(done)s records synced, %(failed)s could not be synced (see the Log tab).',
                               done=done, failed=failed)
-        return self.env._('%s records synced.', done) if done else self.env._('Up to date.')
+        changed = sum(sum(self.stat_ids.mapped(name))
+                      for name in ('created', 'updated', 'matched', 'unmatched'))
+        if not changed:
+            return self.env._('No changes (%s records checked).', done) if done else self.env._('No changes.')
+        return self.env._('%s records synced.', done)
 
     # === BUSINESS METHODS === #
 
@@ -122,21 +129,49 @@ class QBOSyncRun(models.Model):
         return stat
 
     def _log_failure(self, entity, qbo_id, record_name, error, mapped_model=None):
-        """Record one record that could not be synced, in plain words, and count it as failed."""
+        """Record one record that could not be synced, in plain words, and count it as failed.
+
+        A record that keeps failing has one open failure, which moves to the latest run and
+        counts how often it was seen, not a new line every run.
+        """
         self.ensure_one()
-        failure = self.env['qbo.sync.failure'].create({
+        Failure = self.env['qbo.sync.failure']
+        values = {
             'run_id': self.id,
-            'connection_id': self.connection_id.id,
-            'entity': entity,
-            'qbo_id': qbo_id or False,
             'record_name': record_name or False,
             'message': plain_words(self.env, error),
             'qbo_code': getattr(error, 'code', None) or False,
             'qbo_detail': getattr(error, 'detail', None) or False,
-            'mapped_model': mapped_model or False,
-        })
+            'last_seen_at': fields.Datetime.now(),
+        }
+        failure = Failure.search([
+            ('connection_id', '=', self.connection_id.id), ('entity', '=', entity), ('qbo_id', '=', qbo_id),
+            ('mapped_model', '=', mapped_model or False), ('state', 'in', ('open', 'queued'))],
+            limit=1) if qbo_id else Failure
+        if failure:
+            failure.write(dict(values, occurrences=failure.occurrences + 1, state='open'))
+        else:
+            failure = Failure.create(dict(values, connection_id=self.connection_id.id, entity=entity,
+                                          qbo_id=qbo_id or False, mapped_model=mapped_model or False))
         self._count(entity, failed=1)
         return failure
+
+    @api.autovacuum
+    def _gc_old_runs(self):
+        """Remove runs and closed failures older than the retention (Settings; 90 days by default)."""
+        days = int(self.env['ir.config_parameter'].sudo().get_param(RETENTION_PARAM, RETENTION_DEFAULT)
+                   or 0)
+        if days <= 0:
+            return
+        limit = fields.Datetime.now() - datetime.timedelta(days=days)
+        self.env['qbo.sync.failure'].sudo().search(
+            [('state', 'in', ('retried', 'resolved')), ('last_seen_at', '<', limit)]).unlink()
+        # A run still holding an open failure stays: the failure is what the user must see.
+        old = self.sudo().search([('started_at', '<', limit), ('state', '!=', 'running'),
+                                  ('failure_ids', '=', False)])
+        old -= self.env['qbo.connection'].sudo().with_context(active_test=False).search(
+            [('last_sync_run_id', 'in', old.ids)]).last_sync_run_id
+        old.unlink()
 
     def _finish(self, client=None, error=None):
         """Close the run: state from ``error`` and the failures, API counters from ``client``."""
@@ -216,7 +251,11 @@ class QBOSyncFailure(models.Model):
     qbo_code = fields.Char('QuickBooks Code', readonly=True)
     qbo_detail = fields.Text('QuickBooks Detail', readonly=True)
     mapped_model = fields.Char('Odoo Model', readonly=True)
-    state = fields.Selection([('open', 'Open'), ('retried', 'Retried'), ('resolved', 'Resolved')],
+    occurrences = fields.Integer('Times Seen', default=1, readonly=True,
+                                 help='How many syncs met this failure; it stays one line until solved.')
+    last_seen_at = fields.Datetime('Last Seen', default=fields.Datetime.now, readonly=True)
+    state = fields.Selection([('open', 'Open'), ('queued', 'Retry Queued'), ('retried', 'Retried'),
+                              ('resolved', 'Resolved')],
                              required=True, default='open', readonly=True)
 
     @api.depends('entity', 'mapped_model')
@@ -226,15 +265,15 @@ class QBOSyncFailure(models.Model):
             failure.list_label = getattr(model, '_qbo_label', None) or failure.entity
 
     def action_retry(self):
-        """Try the failed records again (the mapped model knows how)."""
+        """Queue the failed records for another try in a background worker (the mapped model knows how)."""
         self.env['qbo.connection']._qbo_check_admin()
         if any(not failure.mapped_model or failure.mapped_model not in self.env for failure in self):
             raise UserError(self.env._('This failure cannot be retried from here; run a sync instead.'))
-        # One QuickBooks read per list and connection, not one per failure.
-        groups = self.grouped(lambda failure: (failure.mapped_model, failure.connection_id))
-        for (model, _connection), failures in groups.items():
-            self.env[model]._qbo_retry(failures)
-        return True
+        self.filtered(lambda failure: failure.state == 'open').write({'state': 'queued'})
+        self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()._trigger()
+        return self.env['qbo.connection']._qbo_notification(self.env._(
+            'Retry started: the records are read from QuickBooks again in the background; the log shows '
+            'how it went.'))
 
 
 class QBOSyncChange(models.Model):

@@ -6,6 +6,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = 'res.config.settings'
 
     qbo_connection_status = fields.Char('QuickBooks', compute='_compute_qbo_connection_status')
+    qbo_log_retention_days = fields.Integer(
+        'Keep QuickBooks Sync Log (Days)', config_parameter='werx_quickbooks.log_retention_days', default=90,
+        help='Sync runs and solved failures older than this are removed; open failures stay. 0 keeps all.')
 
     @api.depends('company_id')
     def _compute_qbo_connection_status(self):

@@ -370,6 +370,8 @@ class TestListsImport(ListsCase):
         self.assertEqual((failure.entity, failure.qbo_id, failure.record_name), ('Account', rent_id, 'Rent'))
         self.assertIn('broken', failure.message)
         failure.action_retry()
+        self.assertEqual(failure.state, 'queued', 'retried in a background worker, not in the request')
+        self.env['qbo.connection']._cron_run_requested()
         self.assertEqual(failure.state, 'resolved')
         rent = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('qbo_id', '=', rent_id)])
@@ -391,6 +393,8 @@ class TestListsImport(ListsCase):
         self.assertEqual(set(run.failure_ids.mapped('qbo_id')), broken_ids)
         self.emulator.reset_log()
         run.failure_ids.action_retry()
+        self.assertEqual(sum(self.emulator.counters.values()), 0, 'nothing read in the request')
+        self.env['qbo.connection']._cron_run_requested()
         self.assertEqual(run.failure_ids.mapped('state'), ['resolved', 'resolved'])
         self.assertEqual(sum(self.emulator.counters.values()), 1, 'one query for both, not a read each')
         linked = self.mappings('qbo.account').filtered(lambda m: m.qbo_id in broken_ids)
@@ -447,6 +451,7 @@ class TestListsImport(ListsCase):
                               groups='base.group_user,werx_quickbooks.group_qbo_admin')
         self.assertFalse(admin.has_group('account.group_account_manager'))
         self.connection.with_user(admin).action_sync()
+        self.env['qbo.connection']._cron_run_requested()
         run = self.connection.last_sync_run_id
         self.assertEqual(run.state, 'done', run.summary)
         self.assertEqual(len(self.mappings('qbo.account')), 69)
@@ -602,3 +607,52 @@ class TestListsPaging(ListsCase):
                                                     ('qbo_id', '=', code['Id'])])
         self.assertEqual((code_map.match_state, code_map.tax_id, code_map.type_tax_use),
                          ('matched', rate_map.tax_id, 'purchase'))
+
+
+@tagged('post_install', '-at_install')
+class TestListsLog(ListsCase):
+    """The log tells the truth: one line per failing record, closed once it comes in; 'no changes'."""
+
+    def test_a_record_that_keeps_failing_is_one_line_and_closes_when_it_comes_in(self):
+        Account = type(self.env['qbo.account'])
+        original = Account._qbo_map
+        rent_id = next(a['Id'] for a in self.qbo('Account') if a['Name'] == 'Rent')
+
+        def broken(model, obj, state):
+            if obj['Id'] == rent_id:
+                raise ValueError('this record is broken')
+            return original(model, obj, state)
+        with patch.object(Account, '_qbo_map', broken):
+            first = self.sync('initial')
+            second = self.sync('manual')
+        failures = self.env['qbo.sync.failure'].search([('connection_id', '=', self.connection.id)])
+        self.assertEqual(len(failures), 1, 'one open failure, not one a run')
+        self.assertEqual((failures.occurrences, failures.run_id, failures.state), (2, second, 'open'))
+        self.assertEqual(first.stat_ids.filtered(lambda s: s.entity == 'Account').failed, 1)
+        third = self.sync('manual')   # fixed: the failed record is read again and comes in
+        self.assertEqual(third.state, 'done', third.summary)
+        self.assertEqual(failures.state, 'resolved', 'closed by the sync that brought the record in')
+        self.assertFalse(self.connection.sync_failure_ids)
+
+    def test_a_run_that_changed_nothing_says_so_and_old_runs_go(self):
+        self.sync('initial')
+        idle = self.sync('manual')
+        self.assertTrue(idle.summary.startswith('No changes'), idle.summary)
+        self.assertEqual(idle.api_calls, 4, 'an idle sync costs only the calls it must make')
+        Run = self.env['qbo.sync.run']
+        old = Run.create({'connection_id': self.connection.id, 'trigger': 'cron', 'state': 'done',
+                          'started_at': fields.Datetime.now() - timedelta(days=100)})
+        kept = Run.create({'connection_id': self.connection.id, 'trigger': 'cron', 'state': 'partial',
+                           'started_at': fields.Datetime.now() - timedelta(days=100)})
+        still_open = self.env['qbo.sync.failure'].create({
+            'run_id': kept.id, 'connection_id': self.connection.id, 'entity': 'Account', 'qbo_id': '1',
+            'message': 'still wrong', 'last_seen_at': fields.Datetime.now() - timedelta(days=100)})
+        solved = self.env['qbo.sync.failure'].create({
+            'run_id': idle.id, 'connection_id': self.connection.id, 'entity': 'Account', 'qbo_id': '2',
+            'message': 'was wrong', 'state': 'resolved',
+            'last_seen_at': fields.Datetime.now() - timedelta(days=100)})
+        Run._gc_old_runs()
+        self.assertFalse(old.exists(), 'older than the 90 days kept')
+        self.assertFalse(solved.exists())
+        self.assertTrue(kept.exists() and still_open.exists(), 'an open failure stays, with its run')
+        self.assertTrue(idle.exists())
