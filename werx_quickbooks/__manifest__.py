@@ -20,6 +20,4 @@
         "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",
     ],
-    "installable": True,
-    "application": False,
 }

@@ -9,6 +9,7 @@ from . import (
     qbo_mapped_mixin,
     qbo_oauth_state,
     qbo_payment_method,
+    qbo_rate_limit,
     qbo_sync_run,
     qbo_tax,
     qbo_term,

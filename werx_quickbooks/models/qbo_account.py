@@ -24,7 +24,7 @@ class QBOAccount(models.Model):
     _qbo_sync_sequence = 10
 
     account_id = fields.Many2one('account.account', string='Odoo Account', index=True, ondelete='set null',
-                                 domain="[('company_ids', 'in', company_id)]")
+                                 check_company=True)
     parent_id = fields.Many2one('qbo.account', string='Parent Account', readonly=True, ondelete='set null')
     acct_num = fields.Char(string='QuickBooks Number', readonly=True)
     qbo_account_type = fields.Char(string='QuickBooks Type', readonly=True)
@@ -35,6 +35,7 @@ class QBOAccount(models.Model):
                                   help="The account's currency in QuickBooks; its balance is in it.")
     balance = fields.Monetary(string='Balance in QuickBooks', readonly=True, currency_field='currency_id')
     journal_id = fields.Many2one('account.journal', string='Odoo Journal', readonly=True, ondelete='set null',
+                                 groups='account.group_account_readonly,account.group_account_invoice',
                                  help='The bank, cash or credit card journal of this account in Odoo.')
 
     _sql_constraints = [

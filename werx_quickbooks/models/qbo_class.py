@@ -14,11 +14,12 @@ class QBOAnalyticMixin(models.AbstractModel):
     _description = 'QuickBooks list kept as analytic accounts'
 
     _qbo_odoo_field = 'analytic_account_id'
+    _qbo_odoo_rights_group = 'analytic.group_analytic_accounting'
     _qbo_plan_name = None
     _qbo_plan_xmlid = None     # the plan's reference: found by it, not by its (translatable) name
 
     analytic_account_id = fields.Many2one('account.analytic.account', string='Odoo Analytic Account',
-                                          index=True, ondelete='set null')
+                                          index=True, ondelete='set null', check_company=True)
     children_plan_id = fields.Many2one(
         'account.analytic.plan', string='Plan of Its Sub-records', readonly=True, ondelete='set null',
         help='The sub-plan that holds the analytic accounts of its children, so Odoo reports roll them up.')

@@ -13,6 +13,7 @@ from odoo.exceptions import AccessError, UserError
 from ..qbo import auth as qbo_auth
 from ..qbo import mappers as qbo_mappers
 from ..qbo.errors import NeedsReconnect, QBOError, TransientError
+from .qbo_rate_limit import SharedRateLimiter
 
 _logger = logging.getLogger(__name__)
 
@@ -376,6 +377,22 @@ class QBOConnection(models.Model):
                 'Only QuickBooks Administrators can connect, configure or sync QuickBooks.'))
         self.check_access('write')
 
+    def _qbo_check_keys_unlocked(self, values):
+        """Refuse to change the app keys or the server under a live connection (disconnect first).
+
+        The saved sign-in belongs to those keys: new ones would leave it unusable, and a sync
+        running with it half-way.
+        """
+        self.ensure_one()
+        if self.state != 'connected':
+            return
+        sudo_self = self.sudo()
+        if any(values.get(name, sudo_self[name]) != sudo_self[name]
+               for name in ('environment', 'base_url', 'client_id', 'client_secret') if name in values):
+            raise UserError(self.env._(
+                'This company is connected with these app keys. Disconnect first, then connect with the '
+                'new keys (the links to QuickBooks records are kept).'))
+
     def _qbo_redirect_uri(self):
         base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
         return base.rstrip('/') + CALLBACK_PATH
@@ -527,7 +544,8 @@ class QBOConnection(models.Model):
         latest = {'tokens': tokens}
         client = QBOClient(self._qbo_endpoints(), realm_id, tokens,
                            client_id=sudo_self.client_id, client_secret=sudo_self.client_secret,
-                           on_tokens=lambda new: latest.update(tokens=new))
+                           on_tokens=lambda new: latest.update(tokens=new),
+                           rate_limiter=SharedRateLimiter(self.env.cr.dbname, realm_id))
         name = currency = None
         try:
             info = client.company_info() or {}
@@ -634,7 +652,8 @@ class QBOConnection(models.Model):
         sudo_self = self.sudo()
         return QBOClient(self._qbo_endpoints(), self.realm_id, tokens,
                          client_id=sudo_self.client_id, client_secret=sudo_self.client_secret,
-                         refresher=self._qbo_refresh_tokens)
+                         refresher=self._qbo_refresh_tokens,
+                         rate_limiter=SharedRateLimiter(self.env.cr.dbname, self.realm_id))
 
     def _qbo_refresh_tokens(self, old_tokens):
         """Return fresh Tokens: refreshed at Intuit once, however many workers ask at the same time.

@@ -9,7 +9,7 @@ differs: its QBO entity, its Odoo model and field, and the hooks at the end of t
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..qbo import const, mappers, matcher
 from ..qbo.errors import BadReply, QBOError
@@ -46,6 +46,10 @@ class QBOMappedMixin(models.AbstractModel):
     # True when the matcher's kind says what the record is (a term's due rule, a tax's rate and
     # use): only the same kind may match, and one Odoo record of that kind is the match.
     _qbo_kind_exact = False
+    # Who may link or create the Odoo records of this list by hand (the chart, taxes, terms and
+    # journals are the accountants'); the sync itself writes them for the company.
+    _qbo_odoo_rights_group = 'account.group_account_manager'
+    _check_company_auto = True
 
     connection_id = fields.Many2one('qbo.connection', required=True, index=True,
                                     ondelete='cascade', readonly=True)
@@ -79,10 +83,29 @@ class QBOMappedMixin(models.AbstractModel):
          'This QuickBooks record is already mapped for this connection.'),
     ]
 
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        if self._qbo_odoo_field in vals:
+            self._qbo_check_odoo_rights()
+        return super().write(vals)
+
+    def _qbo_check_odoo_rights(self):
+        """Raise unless the user may link or create this list's Odoo records by hand."""
+        if self.env.su or self.env.context.get('qbo_sync'):
+            return
+        if self.env.user.has_group(self._qbo_odoo_rights_group):
+            return
+        group = self.env.ref(self._qbo_odoo_rights_group)
+        raise AccessError(self.env._(
+            'Linking or creating %(list)s in Odoo is for %(group)s users: ask your accountant.',
+            list=self._qbo_label, group=group.full_name))
+
     # === ACTIONS (buttons on unmatched rows) === #
 
     def action_link(self):
         """Link the mapping to the Odoo record the user picked."""
+        self._qbo_check_odoo_rights()
         for mapping in self:
             if not mapping[self._qbo_odoo_field]:
                 raise UserError(self.env._('Pick the Odoo record to link "%s" to first.',
@@ -106,6 +129,7 @@ class QBOMappedMixin(models.AbstractModel):
 
     def action_create_in_odoo(self):
         """Create the Odoo record for unmatched mappings from QBO's current data (many: in the background)."""
+        self._qbo_check_odoo_rights()
         if len(self) > 1:
             for connection in self.connection_id:
                 connection._qbo_check_admin()

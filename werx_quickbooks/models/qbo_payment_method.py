@@ -21,6 +21,7 @@ class QBOPaymentMethod(models.Model):
                                              index=True, ondelete='set null')
     journal_id = fields.Many2one(
         'account.journal', compute='_compute_journal_id', inverse='_inverse_journal_id',
+        groups='account.group_account_readonly,account.group_account_invoice',
         domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
         help='Journal that receives the payments of this method. Changing it moves the Odoo payment method '
              'when no payment uses it yet; otherwise the method gets a new line on that journal and the '
@@ -116,8 +117,8 @@ class QBOPaymentMethod(models.Model):
         journals = self._qbo_journals(state)
         journal = journals.get(values['journal_type']) or journals.get('bank') or journals.get('cash')
         if not journal:
-            raise ValueError('The company has no bank or cash journal to receive "%s" payments.'
-                             % values['name'])
+            raise UserError(self.env._('The company has no bank or cash journal to receive "%s" payments.',
+                                       values['name']))
         return self._qbo_line_values(values['name'], journal)
 
     @api.model

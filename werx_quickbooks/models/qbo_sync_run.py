@@ -2,6 +2,7 @@
 import datetime
 import logging
 
+import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError as OdooValidationError
@@ -11,7 +12,6 @@ from ..qbo.errors import QBOError
 _logger = logging.getLogger(__name__)
 
 COUNTERS = ('total', 'done', 'created', 'updated', 'matched', 'unmatched', 'skipped', 'failed')
-MESSAGE_MAX = 1000      # characters of an unexpected error kept for the user
 RETENTION_PARAM = 'werx_quickbooks.log_retention_days'
 RETENTION_DEFAULT = 90  # days the runs and closed failures are kept
 
@@ -22,9 +22,14 @@ def plain_words(env, error):
         return error.message
     if isinstance(error, (UserError, OdooValidationError)):
         return str(error.args[0]) if error.args else env._('Odoo refused the change.')
-    text = ' '.join(str(error).split())[:MESSAGE_MAX]
-    return env._('Odoo could not process this record (%(kind)s: %(text)s).',
-                 kind=type(error).__name__, text=text or env._('no details'))
+    # Anything else is a fault of Odoo's or ours: its text may hold SQL or values, so the user
+    # reads what happened and the log keeps the details.
+    _logger.warning('QuickBooks: unexpected error shown to the user in words: %r', error)
+    if isinstance(error, psycopg2.Error):
+        return env._('The database refused this record (a %s); nothing of it was saved. The server log has '
+                     'the details.', type(error).__name__)
+    return env._('Odoo could not process this record (an unexpected %s); nothing of it was saved. The '
+                 'server log has the details.', type(error).__name__)
 
 
 class QBOSyncRun(models.Model):

@@ -10,6 +10,7 @@ CDC: they are read with a query on every sync and only what changed is written.
 """
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 from ..qbo import const, mappers, matcher
 from . import qbo_mapped_mixin
@@ -99,7 +100,7 @@ class QBOTaxAgency(models.Model):
     _qbo_in_cdc = False
 
     tax_group_id = fields.Many2one('account.tax.group', string='Odoo Tax Group', index=True,
-                                   ondelete='set null')
+                                   ondelete='set null', check_company=True)
     payable_account_id = fields.Many2one(
         'account.account', string='Tax Payable Account', readonly=True, ondelete='set null',
         help="The Odoo account of QuickBooks' liability account for this agency: the tax of its rates "
@@ -199,6 +200,7 @@ class QBOTaxRate(models.Model):
     _qbo_kind_exact = True
 
     tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null',
+                             check_company=True, domain="[('amount_type', '=', 'percent')]",
                              help='The sales tax of this rate (its purchase tax when it is used on '
                                   'purchases only).')
     purchase_tax_id = fields.Many2one(
@@ -330,7 +332,7 @@ class QBOTaxRate(models.Model):
         """Return the values of an Odoo percent tax for a QBO rate, on ``use``'s side."""
         agency = values['agency']
         if not agency or not agency.payable_account_id:
-            raise ValueError(self._qbo_cannot_create(values, state))
+            raise UserError(self._qbo_cannot_create(values, state))
         account = self._qbo_expected_account(agency, use)
 
         def distribution(document_type):
@@ -471,6 +473,7 @@ class QBOTaxCode(models.Model):
     _qbo_odoo_field_claims = False
 
     tax_id = fields.Many2one('account.tax', string='Odoo Tax', index=True, ondelete='set null',
+                             check_company=True,
                              help='The tax of this code on sales (on purchases, for a purchase-only code).')
     purchase_tax_id = fields.Many2one('account.tax', string='Odoo Purchase Tax', ondelete='set null',
                                       readonly=True, help='The tax of a code used on sales and on purchases, '
@@ -598,7 +601,7 @@ class QBOTaxCode(models.Model):
         rate_ids = values['sale_rate_ids'] or values['purchase_rate_ids']
         taxes = self._qbo_side_taxes(rate_ids, values['use'], state)
         if not taxes or len(taxes) < 2:
-            raise ValueError(self.env._(
+            raise UserError(self.env._(
                 'The QuickBooks tax code "%s" has no set of linked rates to build an Odoo tax from; '
                 'link it to the Odoo tax to use instead.', values['name']))
         return self._qbo_group_values(values, values['use'], taxes, state)

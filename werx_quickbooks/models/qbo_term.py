@@ -27,7 +27,7 @@ class QBOTerm(models.Model):
     _qbo_kind_exact = True
 
     payment_term_id = fields.Many2one('account.payment.term', string='Odoo Payment Term', index=True,
-                                      ondelete='set null')
+                                      ondelete='set null', check_company=True)
     term_type = fields.Selection([('standard', 'Days after the invoice'), ('date_driven', 'Day of month')],
                                  string='Due Rule', readonly=True)
     due_days = fields.Integer('Due After (Days)', readonly=True)

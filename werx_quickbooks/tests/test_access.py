@@ -69,3 +69,25 @@ class TestAccessRights(ListsCase):
             self.assertTrue(record, model)
             # Every field, as an export or another module's read() asks for them.
             record.with_user(self.accountant).read()
+
+    def test_quickbooks_rights_grant_nothing_else_in_accounting_and_reach_the_screen(self):
+        for user in (self.qbo_user, self.qbo_admin):
+            with self.assertRaises(AccessError, msg=user.login):
+                self.env['account.move'].with_user(user).check_access('read')
+            visible = self.env['ir.ui.menu'].with_user(user)._visible_menu_ids()
+            self.assertIn(self.env.ref('werx_quickbooks.menu_quickbooks_app').id, visible, user.login)
+            self.connection.with_user(user).read(['state', 'lists_progress'])
+            self.env['qbo.account'].with_user(user).search([]).read(['account_id', 'match_state'])
+
+    def test_linking_or_creating_odoo_records_by_hand_needs_accounting_rights(self):
+        account = self.env['qbo.account'].search([('account_id', '!=', False)], limit=1)
+        linked = self.mappings('qbo.account').account_id
+        other = self.env['account.account'].search([('id', 'not in', linked.ids)], limit=1)
+        with self.assertRaisesRegex(AccessError, 'accountant'):
+            account.with_user(self.qbo_admin).write({'account_id': other.id})
+        with self.assertRaisesRegex(AccessError, 'accountant'):
+            account.with_user(self.qbo_admin).action_create_in_odoo()
+        accountant_admin = new_test_user(self.env, login='qbo_access_accountant_admin',
+                                         groups='account.group_account_manager,werx_quickbooks.group_qbo_admin')
+        account.with_user(accountant_admin).write({'account_id': other.id})
+        self.assertEqual(account.account_id, other)

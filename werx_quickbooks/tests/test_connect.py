@@ -154,6 +154,26 @@ class TestConnectAccess(QBOEmulatorCase):
         with self.assertRaises(AccessError, msg='a custom address is for Settings administrators'):
             connection.write({'environment': 'custom', 'base_url': 'http://127.0.0.1:1'})
 
+    def test_app_keys_are_locked_under_a_live_connection_and_the_secret_never_stays_in_the_wizard(self):
+        Wizard = self.env['qbo.connect.wizard']
+        values = {'connection_id': self.connection.id, 'environment': 'custom',
+                  'base_url': self.emulator.base_url, 'client_id': 'another-app'}
+        wizard = Wizard.create(values)
+        with self.assertRaisesRegex(UserError, 'Disconnect first'):
+            wizard.action_connect()
+        with self.assertRaisesRegex(UserError, 'Disconnect first'):
+            Wizard.create(dict(values, client_id=self.connection.client_id, client_secret='a new secret'))
+        self.assertEqual(self.connection.sudo().client_secret, CLIENT_SECRET)
+        self.connection.action_disconnect()
+        wizard = Wizard.create(dict(values, client_secret='typed secret'))
+        self.env.flush_all()
+        self.env.cr.execute('SELECT column_name FROM information_schema.columns '
+                            "WHERE table_name = 'qbo_connect_wizard' AND column_name = 'client_secret'")
+        self.assertFalse(self.env.cr.fetchall(), 'no column can keep a typed secret')
+        self.assertEqual(self.connection.sudo().client_secret, 'typed secret')
+        self.assertEqual(wizard.action_connect()['type'], 'ir.actions.act_url')
+        self.assertEqual(self.connection.client_id, 'another-app')
+
     def test_a_user_of_company_b_cannot_see_company_a_connection(self):
         company_b = self.env['res.company'].create({'name': 'Company B'})
         user_b = new_test_user(self.env, login='qbo_b', groups='werx_quickbooks.group_qbo_admin',

@@ -1,5 +1,7 @@
 # Part of werx_quickbooks. License LGPL-3.
 import datetime
+import threading
+import time
 from unittest.mock import patch
 
 from odoo import fields, sql_db
@@ -7,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.qbo_connection import SYNC_LOCK_SPACE
+from ..models.qbo_rate_limit import SharedRateLimiter
 from ..qbo.errors import DuplicateName
 from .common import QBOEmulatorCase
 
@@ -78,6 +81,7 @@ class TestSyncRun(QBOEmulatorCase):
         self.assertEqual((run.trigger, run.state), ('cron', 'failed'))
         self.assertIn('KeyError', run.message)
         self.assertNotIn('Traceback', run.message)
+        self.assertNotIn('AcctNum', run.message, 'values stay in the server log')
         self.assertIn('Failed', self.connection.last_sync_result)
 
     def test_a_second_sync_while_one_runs_is_refused(self):
@@ -191,3 +195,34 @@ class TestSyncRecovery(QBOEmulatorCase):
         self.assertEqual(seen, [second.id])
         self.assertEqual(self.connection.last_sync_run_id.state, 'failed')
         self.assertIn('ZeroDivisionError', self.connection.last_sync_run_id.message)
+
+
+@tagged('post_install', '-at_install')
+class TestSharedRateLimit(QBOEmulatorCase):
+    """QBO's limits are per company, whatever the number of Odoo workers sending."""
+
+    def test_workers_together_stay_under_the_per_second_limit(self):
+        # Three workers, each with its own limiter and database session (as three Odoo
+        # processes have), send 24 requests to one company as fast as they may.
+        realm = 'rate-test-%s' % self.connection.id
+        limit, workers, each = 8, 3, 8
+        sent, lock = [], threading.Lock()
+
+        def worker():
+            limiter = SharedRateLimiter(self.env.cr.dbname, realm, windows=((1.0, limit, False),))
+            for _ in range(each):
+                limiter.acquire()
+                with lock:
+                    sent.append(time.monotonic())
+        threads = [threading.Thread(target=worker) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        self.assertEqual(len(sent), workers * each)
+        sent.sort()
+        # Any second holds at most the limit (a little slack for the time between slot and append).
+        worst = max(sum(1 for t in sent if start <= t < start + 0.95) for start in sent)
+        self.assertLessEqual(worst, limit)
+        self.assertGreaterEqual(sent[-1] - sent[0], (workers * each) / limit - 1.1,
+                                'together they waited as one client would')

@@ -15,7 +15,9 @@ class QBOConnectWizard(models.TransientModel):
         required=True, default='production')
     base_url = fields.Char('Custom Address')
     client_id = fields.Char('Client ID')
-    client_secret = fields.Char(help='Leave empty to keep the saved secret.')
+    # Never stored in the wizard's table: typed, it goes straight to the connection (Settings-only).
+    client_secret = fields.Char(help='Leave empty to keep the saved secret.', store=False,
+                                compute='_compute_client_secret', inverse='_inverse_client_secret')
     has_saved_secret = fields.Boolean(compute='_compute_connection_info')
     redirect_uri = fields.Char('Redirect URI', compute='_compute_connection_info')
     is_system = fields.Boolean(compute='_compute_connection_info')
@@ -29,6 +31,20 @@ class QBOConnectWizard(models.TransientModel):
             values.setdefault('base_url', connection.base_url)
             values.setdefault('client_id', connection.client_id)
         return values
+
+    def _compute_client_secret(self):
+        self.client_secret = False
+
+    def _inverse_client_secret(self):
+        for wizard in self:
+            secret = (wizard.client_secret or '').strip()
+            if not secret:
+                continue
+            connection = wizard.connection_id
+            connection._qbo_check_admin()
+            connection._qbo_check_keys_unlocked({'client_secret': secret})
+            # Admin rights were checked above; the secret is a Settings-only field.
+            connection.sudo().client_secret = secret
 
     @api.depends('connection_id')
     def _compute_connection_info(self):
@@ -47,20 +63,15 @@ class QBOConnectWizard(models.TransientModel):
             raise AccessError(self.env._(
                 'Only an Odoo administrator (Settings) can connect to a custom address.'))
         client_id = (self.client_id or '').strip()
-        secret = (self.client_secret or '').strip()
         if not client_id:
             raise UserError(self.env._("Enter the Client ID of your Intuit app."))
-        if not secret and not connection.sudo().client_secret:
+        if not connection.sudo().client_secret:
             raise UserError(self.env._("Enter the Client Secret of your Intuit app."))
         values = {
             'environment': self.environment,
             'base_url': (self.base_url or '').strip() if self.environment == 'custom' else False,
             'client_id': client_id,
         }
-        if secret:
-            values['client_secret'] = secret
-        # Admin rights were checked above; the secret is a Settings-only field.
+        connection._qbo_check_keys_unlocked(values)
         connection.sudo().write(values)
-        # The secret now lives on the connection only, not in this wizard's row too.
-        self.client_secret = False
         return connection.action_connect()
