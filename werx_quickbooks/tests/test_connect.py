@@ -156,6 +156,10 @@ class TestConnectAccess(QBOEmulatorCase):
 
     def test_app_keys_are_locked_under_a_live_connection_and_the_secret_never_stays_in_the_wizard(self):
         Wizard = self.env['qbo.connect.wizard']
+        opened = Wizard.with_context(default_connection_id=self.connection.id).default_get(
+            ['connection_id', 'environment', 'base_url', 'client_id'])
+        self.assertEqual((opened['environment'], opened['base_url']), ('custom', self.emulator.base_url),
+                         "the wizard opens on the connection's server, not on Intuit's production")
         values = {'connection_id': self.connection.id, 'environment': 'custom',
                   'base_url': self.emulator.base_url, 'client_id': 'another-app'}
         wizard = Wizard.create(values)

@@ -27,9 +27,11 @@ class QBOConnectWizard(models.TransientModel):
         values = super().default_get(fields_list)
         connection = self.env['qbo.connection'].browse(values.get('connection_id'))
         if connection:
-            values.setdefault('environment', connection.environment)
-            values.setdefault('base_url', connection.base_url)
-            values.setdefault('client_id', connection.client_id)
+            # What the connection is set to, not the fields' own defaults (Production would send a
+            # connection configured for the sandbox or a custom address to Intuit's production).
+            for name in ('environment', 'base_url', 'client_id'):
+                if name in fields_list and 'default_%s' % name not in self.env.context:
+                    values[name] = connection[name]
         return values
 
     def _compute_client_secret(self):
