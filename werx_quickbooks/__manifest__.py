@@ -20,4 +20,7 @@
         "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["werx_quickbooks/static/tests/tours/*.js"],
+    },
 }

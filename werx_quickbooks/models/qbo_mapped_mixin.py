@@ -112,7 +112,8 @@ class QBOMappedMixin(models.AbstractModel):
                                            mapping.display_name))
             mapping.write({'match_state': 'matched', 'last_error': False,
                            'match_note': self.env._('Linked by %s', self.env.user.name)})
-        return True
+        # Pressed in the "Link to…" dialog: close it, the list behind shows the link.
+        return {'type': 'ir.actions.act_window_close'}
 
     def action_open_link(self):
         """Open this mapping in a small dialog where the Odoo record can be picked."""

@@ -7,4 +7,5 @@ from . import (
     test_import_lists,
     test_install,
     test_sync_run,
+    test_tours,
 )
