@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 # read twice are skipped (same SyncToken), while a record missed would be lost.
 CURSOR_MARGIN = timedelta(minutes=5)
 
+# What waits for the user: the same states as the lists' "To Review" filter, so the counts agree.
+REVIEW_STATES = ('unmatched', 'conflict', 'error')
+
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
                'qbo.tax.agency', 'qbo.tax.rate', 'qbo.tax.code')
 
@@ -49,7 +52,7 @@ class QBOConnection(models.Model):
             connection.lists_to_review_count = sum(
                 self.env[model].search_count(
                     self.env[model]._qbo_domain(connection)
-                    + [('match_state', 'in', ('unmatched', 'conflict'))])
+                    + [('match_state', 'in', REVIEW_STATES)])
                 for model in self._qbo_list_models())
 
     @api.depends('last_sync_run_id', 'initial_import_state')
@@ -65,6 +68,12 @@ class QBOConnection(models.Model):
             return False
         rows = []
         for stat in run.stat_ids:
+            if not stat.total and not stat.done and not stat.failed:
+                # Nothing changed in this list since the last sync: no bar to fill.
+                rows.append(Markup('<tr><td>%s</td><td class="text-end">—</td><td></td>'
+                                   '<td class="text-end text-muted">%s</td></tr>') % (
+                    escape(stat.label or stat.entity), escape(self.env._('no changes'))))
+                continue
             total = stat.total or stat.done
             percent = int(100 * stat.done / total) if total else 100
             rows.append(Markup(
@@ -73,7 +82,9 @@ class QBOConnection(models.Model):
                 'style="width:%s%%"></div></div></td><td class="text-end text-muted">%s</td></tr>') % (
                 escape(stat.label or stat.entity), stat.done, total, percent,
                 escape(self.env._('%(c)s created, %(m)s matched, %(u)s to review, %(f)s failed',
-                         c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed))))
+                         c=stat.created, m=stat.matched, u=stat.unmatched, f=stat.failed)
+                       if stat.created or stat.matched or stat.unmatched or stat.failed or stat.updated
+                       or not stat.skipped else self.env._('%s read, none changed', stat.done))))
         state = dict(run._fields['state']._description_selection(self.env)).get(run.state, run.state)
         trigger = dict(run._fields['trigger']._description_selection(self.env)).get(run.trigger, run.trigger)
         head = Markup('<p class="mb-1"><strong>%s</strong> — %s</p>') % (

@@ -235,11 +235,11 @@ class QBOSyncRunStat(models.Model):
     ]
 
 
-class QBOSyncFailure(models.Model):
-    """A record a run could not sync: what, why in plain words, QuickBooks' own fault, and Retry."""
+class QBOSyncLogMixin(models.AbstractModel):
+    """What every line of a run's log says: which run, company and QuickBooks record."""
 
-    _name = 'qbo.sync.failure'
-    _description = 'QuickBooks Sync Failure'
+    _name = 'qbo.sync.log.mixin'
+    _description = 'QuickBooks sync log line'
     _order = 'id desc'
     _rec_name = 'record_name'
 
@@ -248,10 +248,19 @@ class QBOSyncFailure(models.Model):
                                     readonly=True)
     company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
     entity = fields.Char('QuickBooks Entity', readonly=True)
-    list_label = fields.Char('List', compute='_compute_list_label',
-                             help="The list the record belongs to, as the connection's tabs name it.")
     qbo_id = fields.Char('QuickBooks ID', readonly=True)
     record_name = fields.Char('Record', readonly=True)
+
+
+class QBOSyncFailure(models.Model):
+    """A record a run could not sync: what, why in plain words, QuickBooks' own fault, and Retry."""
+
+    _name = 'qbo.sync.failure'
+    _inherit = 'qbo.sync.log.mixin'
+    _description = 'QuickBooks Sync Failure'
+
+    list_label = fields.Char('List', compute='_compute_list_label',
+                             help="The list the record belongs to, as the connection's tabs name it.")
     message = fields.Text('Why', readonly=True)
     qbo_code = fields.Char('QuickBooks Code', readonly=True)
     qbo_detail = fields.Text('QuickBooks Detail', readonly=True)
@@ -285,17 +294,9 @@ class QBOSyncChange(models.Model):
     """An Odoo value a run replaced with QuickBooks' (or left, and why): the previous value stays here."""
 
     _name = 'qbo.sync.change'
+    _inherit = 'qbo.sync.log.mixin'
     _description = 'QuickBooks Change Applied to Odoo'
-    _order = 'id desc'
-    _rec_name = 'record_name'
 
-    run_id = fields.Many2one('qbo.sync.run', required=True, ondelete='cascade', index=True, readonly=True)
-    connection_id = fields.Many2one('qbo.connection', required=True, ondelete='cascade', index=True,
-                                    readonly=True)
-    company_id = fields.Many2one(related='connection_id.company_id', store=True, index=True)
-    entity = fields.Char('QuickBooks Entity', readonly=True)
-    qbo_id = fields.Char('QuickBooks ID', readonly=True)
-    record_name = fields.Char('Record', readonly=True)
     odoo_record = fields.Reference(selection='_selection_odoo_record', readonly=True)
     field_label = fields.Char('Field', readonly=True)
     old_value = fields.Char('Odoo Value Before', readonly=True)

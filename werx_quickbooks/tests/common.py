@@ -3,6 +3,7 @@
 
 import os
 import sys
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, Opener
@@ -119,3 +120,18 @@ class QBOEmulatorHttpCase(QBOEmulatorMixin, TransactionCase):
         super().setUp()
         self.opener = Opener(self.cr)
         self.opener.cookies[TEST_CURSOR_COOKIE_NAME] = self.http_request_key
+
+
+def failing_to_map(model, qbo_ids):
+    """Return a patch under which the QBO records of ``qbo_ids`` fail in ``model``'s mapper.
+
+    As a record that Odoo cannot read would: an unexpected error, the rest of the list goes on.
+    """
+    cls = type(model)
+    original = cls._qbo_map
+
+    def broken(self, obj, state):
+        if obj.get('Id') in qbo_ids:
+            raise ValueError('this record is broken')
+        return original(self, obj, state)
+    return patch.object(cls, '_qbo_map', broken)

@@ -6,13 +6,15 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
+from lxml import etree
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from ..qbo import const
-from .common import QBOEmulatorCase
+from .common import QBOEmulatorCase, failing_to_map
 
 LIST_MODELS = ('qbo.account', 'qbo.term', 'qbo.class', 'qbo.location', 'qbo.payment.method',
                'qbo.tax.agency', 'qbo.tax.rate', 'qbo.tax.code')
@@ -354,15 +356,8 @@ class TestListsImport(ListsCase):
         self.assertEqual(len(self.mappings('qbo.tax.code')), 6)
 
     def test_a_bad_record_fails_alone_and_retry_brings_it_in(self):
-        Account = type(self.env['qbo.account'])
-        original = Account._qbo_map
         rent_id = next(a['Id'] for a in self.qbo('Account') if a['Name'] == 'Rent')
-
-        def broken(model, obj, state):
-            if obj['Id'] == rent_id:
-                raise ValueError('this record is broken')
-            return original(model, obj, state)
-        with patch.object(Account, '_qbo_map', broken):
+        with failing_to_map(self.env['qbo.account'], {rent_id}):
             run = self.sync('initial')
         self.assertEqual(run.state, 'partial', run.summary)
         self.assertEqual(len(self.mappings('qbo.account')), 68)
@@ -379,17 +374,10 @@ class TestListsImport(ListsCase):
         self.assertEqual(rent.match_state, 'matched')
 
     def test_retrying_several_failures_reads_quickbooks_once(self):
-        Account = type(self.env['qbo.account'])
-        original = Account._qbo_map
         broken_names = ('Rent', 'Insurance')
         broken_ids = {a['Id'] for a in self.qbo('Account') if a['Name'] in broken_names}
         self.assertEqual(len(broken_ids), 2)
-
-        def broken(model, obj, state):
-            if obj['Id'] in broken_ids:
-                raise ValueError('this record is broken')
-            return original(model, obj, state)
-        with patch.object(Account, '_qbo_map', broken):
+        with failing_to_map(self.env['qbo.account'], broken_ids):
             run = self.sync('initial')
         self.assertEqual(set(run.failure_ids.mapped('qbo_id')), broken_ids)
         self.emulator.reset_log()
@@ -407,6 +395,14 @@ class TestListsImport(ListsCase):
         self.assertEqual(len(form.qbo_account_ids), 69)
         self.assertEqual(len(form.qbo_tax_code_ids), 6)
         self.assertEqual(form.lists_to_review_count, 1)
+        # The count on the screen is what the lists' "To Review" filter shows.
+        shown = 0
+        for model in LIST_MODELS:
+            view = self.env[model].get_views([(False, 'search')])['views']['search']['arch']
+            review = etree.fromstring(view).xpath("//filter[@name='to_review']")[0].get('domain')
+            shown += self.env[model].search_count(
+                safe_eval(review) + [('connection_id', '=', self.connection.id)])
+        self.assertEqual(shown, form.lists_to_review_count)
         fuel = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('full_name', '=', 'Automobile:Fuel')])
         account_form = Form(fuel.account_id)
@@ -615,15 +611,8 @@ class TestListsLog(ListsCase):
     """The log tells the truth: one line per failing record, closed once it comes in; 'no changes'."""
 
     def test_a_record_that_keeps_failing_is_one_line_and_closes_when_it_comes_in(self):
-        Account = type(self.env['qbo.account'])
-        original = Account._qbo_map
         rent_id = next(a['Id'] for a in self.qbo('Account') if a['Name'] == 'Rent')
-
-        def broken(model, obj, state):
-            if obj['Id'] == rent_id:
-                raise ValueError('this record is broken')
-            return original(model, obj, state)
-        with patch.object(Account, '_qbo_map', broken):
+        with failing_to_map(self.env['qbo.account'], {rent_id}):
             first = self.sync('initial')
             second = self.sync('manual')
         failures = self.env['qbo.sync.failure'].search([('connection_id', '=', self.connection.id)])
