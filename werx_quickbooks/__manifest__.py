@@ -21,6 +21,7 @@
         "views/werx_quickbooks_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["werx_quickbooks/static/src/*.js"],
         "web.assets_tests": ["werx_quickbooks/static/tests/tours/*.js"],
     },
 }

@@ -14,6 +14,7 @@ from ..qbo import auth as qbo_auth
 from ..qbo import mappers as qbo_mappers
 from ..qbo.errors import NeedsReconnect, QBOError, TransientError
 from .qbo_rate_limit import SharedRateLimiter
+from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
 
@@ -158,8 +159,11 @@ class QBOConnection(models.Model):
     def _compute_is_sync_running(self):
         running = self.env['qbo.sync.run'].search(
             [('connection_id', 'in', self.ids), ('state', '=', 'running')]).connection_id
+        # A request no worker took within the hour (workers stopped?) is not shown as under way.
+        fresh = fields.Datetime.now() - datetime.timedelta(hours=1)
         for connection in self:
-            connection.is_sync_running = bool(connection.sync_requested_at) or connection in running
+            requested = connection.sync_requested_at and connection.sync_requested_at > fresh
+            connection.is_sync_running = bool(requested) or connection in running
 
     def _compute_is_system(self):
         self.is_system = self.env.user._is_system()
@@ -214,6 +218,9 @@ class QBOConnection(models.Model):
 
     def write(self, vals):
         self._qbo_check_environment_rights(vals)
+        if not self.env.su:
+            for connection in self:
+                connection._qbo_check_keys_unlocked(vals)
         return super().write(vals)
 
     def _qbo_check_environment_rights(self, vals):
@@ -287,8 +294,14 @@ class QBOConnection(models.Model):
         if self.is_sync_running:
             message = self.env._('A sync is already under way; its progress shows on this screen.')
             return self._qbo_notification(message, 'info')
+        cron = self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()
+        if not cron.active:
+            raise UserError(self.env._(
+                'The scheduled action "%s" is switched off, so no sync can start in the background. An '
+                'administrator can switch it on again in Settings > Technical > Scheduled Actions.',
+                cron.name))
         self.sudo().write({'sync_requested_at': fields.Datetime.now(), 'sync_requested_by_id': self.env.uid})
-        self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()._trigger()
+        cron._trigger()
         message = self.env._('Sync started. Its progress shows on this screen; you are told when it ends.')
         return self._qbo_notification(message)
 
@@ -563,14 +576,13 @@ class QBOConnection(models.Model):
         company's cursor over the new one, or mark a disconnected connection "needs reconnect".
         """
         self.ensure_one()
-        lock_cr = self._qbo_acquire_sync_lock()
-        if lock_cr is None:
+        # On this request's own transaction, so it is let go only once the change is committed: a
+        # sync starting in between would still see the old company.
+        self.env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', [SYNC_LOCK_SPACE, self.id])
+        if not self.env.cr.fetchone()[0]:
             raise UserError(self.env._('A QuickBooks sync is running for this company; wait until it ends '
                                        '(it shows on this screen), then try again.'))
-        try:
-            yield
-        finally:
-            self._qbo_release_sync_lock(lock_cr)
+        yield
 
     def _qbo_disconnect(self):
         self.ensure_one()
@@ -741,11 +753,23 @@ class QBOConnection(models.Model):
         self.ensure_one()
         if self.state != 'connected':
             raise UserError(self.connect_message or self._qbo_status_message())
+        with self._qbo_sync_lock():
+            return self._sync_locked(trigger)
+
+    @contextlib.contextmanager
+    def _qbo_sync_lock(self):
+        """Hold this connection's sync lock for a run of work on it, or refuse in words.
+
+        A session-level advisory lock on a cursor of its own, so it is held across the run's
+        commits. Once taken, the job's cursor starts a new transaction: what it read before may
+        predate the run that just let go of the lock.
+        """
         lock_cr = self._qbo_acquire_sync_lock()
         if lock_cr is None:
             raise UserError(self.env._('A QuickBooks sync is already running for this company.'))
         try:
-            return self._sync_locked(trigger)
+            self._qbo_commit()
+            yield
         finally:
             self._qbo_release_sync_lock(lock_cr)
 
@@ -834,11 +858,37 @@ class QBOConnection(models.Model):
         failures = self.env['qbo.sync.failure'].search([('state', '=', 'queued')])
         by_list = failures.grouped(lambda f: (f.mapped_model, f.connection_id))
         for (model, connection), group in by_list.items():
-            self._qbo_each(connection, lambda _connection, m=model, g=group: self.env[m]._qbo_retry(g))
+            self._qbo_each(connection, lambda c, m=model, g=group: c._qbo_locked_request(
+                lambda: self.env[m]._qbo_retry(g), g))
         for name in self._qbo_list_models():
             queued = self.env[name].search([('create_requested', '=', True)])
-            for _connection, mappings in queued.grouped('connection_id').items():
-                self._qbo_each(_connection, lambda _c, m=mappings: m._qbo_create_requested())
+            for connection, mappings in queued.grouped('connection_id').items():
+                self._qbo_each(connection, lambda c, m=mappings: c._qbo_locked_request(
+                    m._qbo_create_requested, m))
+
+    def _qbo_locked_request(self, work, records):
+        """Do a user's queued request (Retry, Create in Odoo) under the sync lock, never beside a run.
+
+        Busy: it waits for the next pass. It cannot be done (disconnected, QuickBooks refused):
+        the records are handed back with the reason, never left queued.
+        """
+        if self._qbo_sync_locked():
+            self._qbo_retrigger_requested()
+            return
+        try:
+            if self.state != 'connected':
+                raise UserError(self.connect_message or self._qbo_status_message())
+            with self._qbo_sync_lock():
+                work()
+        except Exception as exc:  # noqa: BLE001 - handed back in words
+            self._qbo_rollback()
+            if isinstance(exc, UserError) and self._qbo_sync_locked():
+                self._qbo_retrigger_requested()
+                return
+            if not isinstance(exc, UserError):
+                _logger.exception('QuickBooks: queued request for connection %s failed', self.id)
+            records._qbo_request_failed(plain_words(self.env, exc))
+            self._qbo_commit()
 
     @api.model
     def _qbo_each(self, connections, work):
@@ -855,50 +905,63 @@ class QBOConnection(models.Model):
             self.env['ir.cron']._notify_progress(done=done, remaining=len(connections) - done)
 
     def _qbo_run_requested_sync(self):
-        """Run the sync a user asked for, then tell them how it went."""
+        """Run the sync a user asked for, then tell them how it went (also when it could not run)."""
         self.ensure_one()
-        if self.state != 'connected':
-            self.sudo().write({'sync_requested_at': False, 'sync_requested_by_id': False})
-            return
         user = self.sync_requested_by_id
+        run, problem = None, None
+        if self._qbo_sync_locked():
+            # Another worker runs this connection now: the request waits for it, a minute at a time.
+            self._qbo_retrigger_requested()
+            return
         try:
-            if self.initial_import_state in ('pending', 'failed'):
+            if self.state != 'connected':
+                problem = self.connect_message or self._qbo_status_message()
+            elif self.initial_import_state in ('pending', 'failed'):
                 # The import has not run (or failed): Sync runs it rather than a plain sync.
                 run = self._sync_initial_import()
             else:
                 run = self._sync('manual')
-        except UserError:
+        except UserError as exc:
+            self._qbo_rollback()
             if self._qbo_sync_locked():
-                # Another worker runs this connection now: the request waits for the next pass.
-                self.env.ref('werx_quickbooks.ir_cron_qbo_requested')._trigger(
-                    fields.Datetime.now() + datetime.timedelta(minutes=1))
+                self._qbo_retrigger_requested()
                 return
-            raise
-        self.sudo().write({'sync_requested_at': False, 'sync_requested_by_id': False})
-        self._qbo_commit()
+            problem = str(exc.args[0])
+        except Exception as exc:  # noqa: BLE001 - the request ends, said in words; details in the log
+            self._qbo_rollback()
+            _logger.exception('QuickBooks: requested sync of connection %s failed', self.id)
+            problem = plain_words(self.env, exc)
+        finally:
+            # Answered, whatever happened: the screen never says "under way" for a request that ended.
+            if not self._qbo_sync_locked():
+                self.sudo().write({'sync_requested_at': False, 'sync_requested_by_id': False})
+                self._qbo_commit()
         if user:
+            kind = {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning') if run else 'danger'
             self.env['bus.bus']._sendone(user.partner_id, 'simple_notification', {
-                'title': self.env._('QuickBooks sync'), 'message': run.summary,
-                'type': {'done': 'success', 'failed': 'danger'}.get(run.state, 'warning'),
-                'sticky': run.state != 'done'})
+                'title': self.env._('QuickBooks sync'), 'message': run.summary if run else problem,
+                'type': kind, 'sticky': kind != 'success'})
+
+    def _qbo_retrigger_requested(self):
+        self.env.ref('werx_quickbooks.ir_cron_qbo_requested')._trigger(
+            fields.Datetime.now() + datetime.timedelta(minutes=1))
 
     @api.model
     def _qbo_recover_interrupted(self):
         """Close what a crash or restart left running: its run fails in words, its import starts again."""
         running = self.env['qbo.sync.run'].search([('state', '=', 'running')]).connection_id
         stuck = running | self.search([('initial_import_state', '=', 'running')])
-        for connection in stuck:
-            lock_cr = connection._qbo_acquire_sync_lock()
-            if lock_cr is None:
-                continue   # it is alive in another worker
-            try:
-                self.env['qbo.sync.run']._fail_interrupted(connection)
-                if connection.initial_import_state == 'running':
-                    connection.sudo().initial_import_state = 'pending'
-                    self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')._trigger()
-                self._qbo_commit()
-            finally:
-                connection._qbo_release_sync_lock(lock_cr)
+        self._qbo_each(stuck, lambda connection: connection._qbo_recover_one())
+
+    def _qbo_recover_one(self):
+        if self._qbo_sync_locked():
+            return   # alive in another worker
+        with self._qbo_sync_lock():
+            self.env['qbo.sync.run']._fail_interrupted(self)
+            if self.initial_import_state == 'running':
+                self.sudo().initial_import_state = 'pending'
+                self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')._trigger()
+            self._qbo_commit()
 
     def _qbo_sync_locked(self):
         """Return True if a run of this connection holds its sync lock now (in any worker)."""
@@ -922,17 +985,18 @@ class QBOConnection(models.Model):
                     fields.Datetime.now() + datetime.timedelta(minutes=5))
 
     def _sync_initial_import(self):
-        """Run the initial import (a sync with trigger 'initial') and record how it ended."""
+        """Run the initial import (a sync with trigger 'initial') and record how it ended.
+
+        The import's state changes under the sync lock too, so no other worker takes a
+        'running' import for one a crash left behind.
+        """
         self.ensure_one()
-        previous = self.initial_import_state
-        self.sudo().initial_import_state = 'running'
-        self._qbo_commit()
-        try:
-            run = self._sync('initial')
-        except UserError:
-            self.sudo().initial_import_state = previous
+        if self.state != 'connected':
+            raise UserError(self.connect_message or self._qbo_status_message())
+        with self._qbo_sync_lock():
+            self.sudo().initial_import_state = 'running'
             self._qbo_commit()
-            raise
-        self.sudo().initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
-        self._qbo_commit()
+            run = self._sync_locked('initial')
+            self.sudo().initial_import_state = 'done' if run.state in ('done', 'partial') else 'failed'
+            self._qbo_commit()
         return run

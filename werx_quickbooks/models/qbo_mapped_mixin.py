@@ -88,11 +88,17 @@ class QBOMappedMixin(models.AbstractModel):
     def write(self, vals):
         if self._qbo_odoo_field in vals:
             self._qbo_check_odoo_rights()
+        if 'create_requested' in vals and not self.env.su:
+            raise AccessError(self.env._('Use Create in Odoo to ask for Odoo records.'))
         return super().write(vals)
 
     def _qbo_check_odoo_rights(self):
-        """Raise unless the user may link or create this list's Odoo records by hand."""
-        if self.env.su or self.env.context.get('qbo_sync'):
+        """Raise unless the user may link or create this list's Odoo records by hand.
+
+        Only the system is trusted without asking (the sync runs as it): a context key sent
+        by a caller proves nothing.
+        """
+        if self.env.su:
             return
         if self.env.user.has_group(self._qbo_odoo_rights_group):
             return
@@ -134,7 +140,8 @@ class QBOMappedMixin(models.AbstractModel):
         if len(self) > 1:
             for connection in self.connection_id:
                 connection._qbo_check_admin()
-            self.with_context(**SYNC_CONTEXT).write({'create_requested': True})
+            # Asked for by an accountant (checked above); the background worker runs as the system.
+            self.sudo().write({'create_requested': True})
             self.env.ref('werx_quickbooks.ir_cron_qbo_requested').sudo()._trigger()
             return self.env['qbo.connection']._qbo_notification(self.env._(
                 '%s records will be created in Odoo in the background; this list shows them when done.',
@@ -143,11 +150,12 @@ class QBOMappedMixin(models.AbstractModel):
 
     def _qbo_create_requested(self):
         """Create, in a background worker, the Odoo records users asked for on many mappings."""
-        self.with_context(**SYNC_CONTEXT).write({'create_requested': False})
-        try:
-            self._qbo_create_in_odoo_now()
-        except UserError as error:
-            self.with_context(**SYNC_CONTEXT).write({'last_error': str(error.args[0])})
+        self.sudo().write({'create_requested': False})
+        self._qbo_create_in_odoo_now()
+
+    def _qbo_request_failed(self, message):
+        """Hand a queued Create in Odoo back to the user with the reason it could not run."""
+        self.sudo().write({'create_requested': False, 'last_error': message})
 
     def _qbo_create_in_odoo_now(self):
         for connection, mappings in self.grouped('connection_id').items():
@@ -517,14 +525,14 @@ class QBOMappedMixin(models.AbstractModel):
                 vals_list.append(self._qbo_odoo_create_values(values, state))
                 ready.append(values)
             except Exception as error:  # noqa: BLE001 - this record cannot be created; the rest can
-                errors[values['qbo_id']] = str(error)
+                errors[values['qbo_id']] = plain_words(self.env, error)
                 self._qbo_fail(state, values['qbo_id'], values['name'], error)
         model = self.env[self._fields[self._qbo_odoo_field].comodel_name].with_context(**SYNC_CONTEXT)
         for values, (record, error) in zip(ready, self._qbo_create_each(model, vals_list), strict=True):
             if record:
                 created[values['qbo_id']] = record.id
             else:
-                errors[values['qbo_id']] = str(error)
+                errors[values['qbo_id']] = plain_words(self.env, error)
                 self._qbo_fail(state, values['qbo_id'], values['name'], error)
         return created, errors
 

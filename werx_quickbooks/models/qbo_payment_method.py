@@ -50,6 +50,7 @@ class QBOPaymentMethod(models.Model):
             mapping.journal_id = mapping.payment_method_line_id.journal_id
 
     def _inverse_journal_id(self):
+        self._qbo_check_odoo_rights()
         for mapping in self:
             line = mapping.payment_method_line_id
             if not line or not mapping.journal_id or line.journal_id == mapping.journal_id:

@@ -8,12 +8,17 @@ them together stay under the limits. It has the interface qbo/ expects of a limi
 (``acquire``, ``waits``, ``waited_seconds``), so the client does not know where it lives.
 """
 
+import logging
 import time
 import zlib
 
-from odoo import fields, models, sql_db
+import psycopg2
+from odoo import api, fields, models, sql_db
 
 from ..qbo import const
+from ..qbo.ratelimit import limiter_for
+
+_logger = logging.getLogger(__name__)
 
 # Key space of the transaction-level advisory lock that serialises one company's requests.
 RATE_LOCK_SPACE = 0x51B1
@@ -28,9 +33,19 @@ class QBORequestSlot(models.Model):
     _description = 'QuickBooks Request Sent'
     _log_access = False
 
-    realm_id = fields.Char(required=True, index=True)
+    realm_id = fields.Char(required=True)
     sent_at = fields.Float(required=True, help="PostgreSQL's clock, in seconds: one clock for every worker.")
     batch = fields.Boolean()
+
+    def init(self):
+        self.env.cr.execute('CREATE INDEX IF NOT EXISTS qbo_request_slot_realm_sent_at_idx '
+                            'ON qbo_request_slot (realm_id, sent_at)')
+
+    @api.autovacuum
+    def _gc_old_slots(self):
+        """Remove what left every window, for companies that stopped sending too."""
+        self.env.cr.execute('DELETE FROM qbo_request_slot '
+                            'WHERE sent_at < extract(epoch FROM clock_timestamp()) - 3600')
 
 
 class SharedRateLimiter:
@@ -52,7 +67,14 @@ class SharedRateLimiter:
 
     def acquire(self, batch=False):
         while True:
-            delay = self._try_acquire(batch)
+            try:
+                delay = self._try_acquire(batch)
+            except psycopg2.Error as error:
+                # The database cannot count for now: this worker keeps to the limits on its own
+                # rather than failing the run for a bookkeeping table.
+                _logger.warning('QuickBooks: shared request limit unavailable (%s); limiting locally', error)
+                limiter_for(self.realm_id).acquire(batch=batch)
+                return
             if delay <= 0:
                 return
             self.waits += 1

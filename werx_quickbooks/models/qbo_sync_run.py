@@ -24,7 +24,7 @@ def plain_words(env, error):
         return str(error.args[0]) if error.args else env._('Odoo refused the change.')
     # Anything else is a fault of Odoo's or ours: its text may hold SQL or values, so the user
     # reads what happened and the log keeps the details.
-    _logger.warning('QuickBooks: unexpected error shown to the user in words: %r', error)
+    _logger.info('QuickBooks: unexpected error shown to the user in words: %r', error)
     if isinstance(error, psycopg2.Error):
         return env._('The database refused this record (a %s); nothing of it was saved. The server log has '
                      'the details.', type(error).__name__)
@@ -277,6 +277,10 @@ class QBOSyncFailure(models.Model):
         for failure in self:
             model = self.env.get(failure.mapped_model)
             failure.list_label = getattr(model, '_qbo_label', None) or failure.entity
+
+    def _qbo_request_failed(self, message):
+        """Hand queued retries back to the user with the reason they could not run."""
+        self.filtered(lambda failure: failure.state == 'queued').write({'state': 'open', 'message': message})
 
     def action_retry(self):
         """Queue the failed records for another try in a background worker (the mapped model knows how)."""

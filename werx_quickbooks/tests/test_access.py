@@ -2,7 +2,7 @@
 """Who may do what: QuickBooks Users read, QuickBooks Administrators sync and link, only Settings
 administrators read the sign-in; an accountant who is neither still works with Odoo's own records."""
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .test_import_lists import LIST_MODELS, ListsCase
@@ -91,3 +91,21 @@ class TestAccessRights(ListsCase):
                                          groups='account.group_account_manager,werx_quickbooks.group_qbo_admin')
         account.with_user(accountant_admin).write({'account_id': other.id})
         self.assertEqual(account.account_id, other)
+
+    def test_no_context_key_or_queued_flag_lets_a_non_accountant_write_the_chart(self):
+        account = self.env['qbo.account'].search([('account_id', '!=', False)], limit=1)
+        as_admin = account.with_user(self.qbo_admin)
+        with self.assertRaisesRegex(AccessError, 'accountant'):
+            as_admin.with_context(qbo_sync=True).write({'account_id': False})
+        with self.assertRaises(AccessError):
+            as_admin.write({'create_requested': True})
+        with self.assertRaisesRegex(AccessError, 'accountant'):
+            (account | self.env['qbo.account'].search([], limit=2)).with_user(self.qbo_admin) \
+                .action_create_in_odoo()
+
+    def test_app_keys_cannot_be_changed_by_a_direct_write_under_a_live_connection(self):
+        connection = self.connection.with_user(self.qbo_admin)
+        for values in ({'client_id': 'another-app'}, {'environment': 'sandbox'}):
+            with self.assertRaisesRegex(UserError, 'Disconnect first', msg=str(values)):
+                connection.write(values)
+        self.assertEqual(self.connection.client_id, 'werx-test-client')

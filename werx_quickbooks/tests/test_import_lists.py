@@ -270,6 +270,26 @@ class TestListsImport(ListsCase):
         with self.assertRaisesRegex(UserError, 'link it to the Odoo tax'):
             tax.action_create_in_odoo()
 
+    def test_create_in_odoo_on_many_records_runs_in_the_background(self):
+        self.env['account.account'].create([
+            {'code': 'TEL1', 'name': 'Telephone', 'account_type': 'expense'},
+            {'code': 'TEL2', 'name': 'telephone', 'account_type': 'expense'},
+            {'code': 'TRV1', 'name': 'Travel', 'account_type': 'expense'},
+            {'code': 'TRV2', 'name': 'Travel', 'account_type': 'expense_direct_cost'}])
+        self.sync('initial')
+        waiting = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                                  ('match_state', '=', 'unmatched')])
+        self.assertEqual(sorted(waiting.mapped('name')), ['Telephone', 'Travel'])
+        action = waiting.action_create_in_odoo()
+        self.assertEqual(action['tag'], 'display_notification')
+        self.assertTrue(all(waiting.mapped('create_requested')))
+        self.assertFalse(waiting.account_id, 'nothing created in the request')
+        self.env['qbo.connection']._cron_run_requested()
+        created = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
+                                                  ('name', 'in', ['Telephone', 'Travel'])])
+        self.assertEqual(created.mapped('match_state'), ['created', 'created'])
+        self.assertFalse(any(created.mapped('create_requested')))
+
     def test_second_run_creates_nothing(self):
         self.sync('initial')
         first = self.snapshot()
