@@ -10,12 +10,28 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import LazyTranslate
 
 from ..qbo import const, mappers, matcher
 from ..qbo.errors import BadReply, QBOError
 from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+# The matcher's reasons (qbo/matcher.py knows no Odoo), listed here so that they are translated.
+MATCHER_REASONS = (
+    _lt('Same number'),
+    _lt('Same type'),
+    _lt('Same name'),
+    _lt('Not in Odoo yet'),
+    _lt('Odoo already has %(record)s with number %(number)s but of another type; link it or change one of '
+        'the numbers.'),
+    _lt('Several Odoo records have the number %s.'),
+    _lt('Several Odoo records fit (%s); pick one.'),
+    _lt('Several Odoo records have this name (%s); pick one.'),
+    _lt('Several QuickBooks records look like the same Odoo record (%s); link the right one by hand.'),
+)
 
 # Odoo writes made by the sync: no chatter noise, no tracking.
 SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notrack': True,
@@ -476,15 +492,15 @@ class QBOMappedMixin(models.AbstractModel):
                             last_error=create_errors[qbo_id])
             elif decision.action == matcher.NOT_NEEDED:
                 vals.update({self._qbo_odoo_field: False, 'match_state': 'not_needed',
-                             'match_note': decision.reason})
+                             'match_note': self._qbo_reason(decision)})
                 counts['matched'] += 1   # decided: nothing for the user to do
             elif decision.action == matcher.MATCH:
                 vals.update({self._qbo_odoo_field: decision.local, 'match_state': 'matched',
-                             'match_note': decision.reason})
+                             'match_note': self._qbo_reason(decision)})
                 counts['matched'] += 1
             else:
                 vals.update(match_state='conflict' if decision.action == matcher.CONFLICT else 'unmatched',
-                            match_note=decision.reason)
+                            match_note=self._qbo_reason(decision))
                 counts['unmatched'] += 1
             mapping_vals.append(vals)
             if vals.get(self._qbo_odoo_field) and self._qbo_odoo_field_claims:
@@ -761,6 +777,13 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_direct_link(self, values, state):
         """Return a matcher.Decision when the list knows the answer without matching, else None."""
         return None
+
+    @api.model
+    def _qbo_reason(self, decision):
+        """Return a matcher's reason in the user's language (the templates are listed in MATCHER_REASONS)."""
+        if isinstance(decision.args, dict):
+            return self.env._(decision.reason, **decision.args)
+        return self.env._(decision.reason, *decision.args) if decision.args else self.env._(decision.reason)
 
     @api.model
     def _qbo_match_problem(self, values, local_id, state):

@@ -385,7 +385,7 @@ class QBOTaxRate(models.Model):
                       'kind': _tax_kind('purchase', values['rate'])}
             decision = matcher.match([remote], candidates, compatible=self._qbo_compatible,
                                      kind_is_enough=self._qbo_kind_is_enough)[values['qbo_id']]
-            tax, problem = None, decision.reason
+            tax, problem = None, self._qbo_reason(decision)
             if decision.action == matcher.MATCH:
                 tax = self.env['account.tax'].browse(decision.local)
                 problem = self._qbo_tax_problem(tax, values, 'purchase')

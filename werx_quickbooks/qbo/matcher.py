@@ -28,11 +28,20 @@ _PUNCT = re.compile(r'[\W_]+', re.UNICODE)
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with one QBO record: ``action``, the Odoo ``local`` ref, and ``reason`` in words."""
+    """What to do with one QBO record: ``action``, the Odoo ``local`` ref, and ``reason`` in words.
+
+    ``reason`` is an English template and ``args`` its values, kept apart so that the add-on
+    can show the reason in the user's language (``text`` is the English sentence).
+    """
 
     action: str
     local: object = None
     reason: str = ''
+    args: tuple | dict = ()
+
+    @property
+    def text(self):
+        return self.reason % self.args if self.args else self.reason
 
 
 def normalise(name):
@@ -101,7 +110,7 @@ def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=
         if len(refs) > 1:
             for ref in refs:
                 proposals[ref] = Decision(UNMATCHED, None, 'Several QuickBooks records look like the same '
-                                          'Odoo record (%s); link the right one by hand.' % local)
+                                          'Odoo record (%s); link the right one by hand.', (local,))
     return proposals
 
 
@@ -113,9 +122,10 @@ def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, de
         if len(candidates) == 1:
             return Decision(MATCH, candidates[0]['ref'], 'Same number')
         if not candidates:
-            return Decision(CONFLICT, None, 'Odoo already has %s with number %s but of another type; '
-                            'link it or change one of the numbers.' % (describe(by_key[key][0]), key))
-        return Decision(UNMATCHED, None, 'Several Odoo records have the number %s.' % key)
+            return Decision(CONFLICT, None, 'Odoo already has %(record)s with number %(number)s but of '
+                            'another type; link it or change one of the numbers.',
+                            {'record': describe(by_key[key][0]), 'number': key})
+        return Decision(UNMATCHED, None, 'Several Odoo records have the number %s.', (key,))
 
     if kind_is_enough and kind_is_enough(kind):
         fitting = by_kind.get(kind, [])
@@ -131,8 +141,8 @@ def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, de
         if len(candidates) == 1:
             return Decision(MATCH, candidates[0]['ref'], 'Same type')
         if fitting:
-            return Decision(UNMATCHED, None, 'Several Odoo records fit (%s); pick one.'
-                            % ', '.join(describe(rec) for rec in fitting[:5]))
+            return Decision(UNMATCHED, None, 'Several Odoo records fit (%s); pick one.',
+                            (', '.join(describe(rec) for rec in fitting[:5]),))
 
     seen = {}
     for name in remote.get('names') or ():
@@ -144,6 +154,6 @@ def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, de
     if len(seen) == 1:
         return Decision(MATCH, next(iter(seen)), 'Same name')
     if len(seen) > 1:
-        return Decision(UNMATCHED, None, 'Several Odoo records have this name (%s); pick one.'
-                        % ', '.join(describe(rec) for rec in list(seen.values())[:5]))
+        return Decision(UNMATCHED, None, 'Several Odoo records have this name (%s); pick one.',
+                        (', '.join(describe(rec) for rec in list(seen.values())[:5]),))
     return Decision(CREATE, None, 'Not in Odoo yet')
