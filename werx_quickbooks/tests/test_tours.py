@@ -4,7 +4,7 @@
 scripts/test-odoo runs them when Chromium is on the PATH and says in one line when it is not.
 """
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import QBOEmulatorMixin, failing_to_map
 
@@ -62,3 +62,10 @@ class TestTours(QBOEmulatorMixin, HttpCase):
         self.assertEqual(failure.state, 'queued')
         self._sync()
         self.assertEqual(failure.state, 'resolved')
+
+    def test_a_quickbooks_user_without_accounting_rights_reads_every_tab(self):
+        connection = self._make_connection()
+        connection._sync('initial')
+        new_test_user(self.env, login='qbo_reader',
+                      groups='base.group_user,werx_quickbooks.group_qbo_user')
+        self.start_tour('/odoo/quickbooks', 'werx_quickbooks_reader', login='qbo_reader')

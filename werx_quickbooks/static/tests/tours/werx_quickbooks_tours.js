@@ -102,3 +102,21 @@ registry.category("web_tour.tours").add("werx_quickbooks_retry", {
         { content: "It is retried in the background", trigger: ".o_notification:contains(Retry started)" },
     ],
 });
+
+registry.category("web_tour.tours").add("werx_quickbooks_reader", {
+    steps: () => [
+        ...openConnection,
+        { content: "The Accounts tab", trigger: ".o_notebook .nav-link:contains(Accounts)", run: "click" },
+        {
+            content: "The chart as imported, with its Odoo accounts",
+            trigger: ".o_field_widget[name=qbo_account_ids] .o_data_row:contains(Automobile:Fuel)",
+        },
+        { content: "The Lists tab", trigger: ".o_notebook .nav-link:contains(Lists)", run: "click" },
+        { content: "Its terms", trigger: ".o_field_widget[name=qbo_term_ids] .o_data_row:contains(Net 30)" },
+        { content: "The Log tab", trigger: ".o_notebook .nav-link:contains(Log)", run: "click" },
+        {
+            content: "A reader has no Sync button",
+            trigger: ".o_form_view:not(:has(button[name=action_sync]))",
+        },
+    ],
+});
