@@ -89,6 +89,8 @@ class QBOMappedMixin(models.AbstractModel):
     last_error = fields.Text(readonly=True)
     create_requested = fields.Boolean(readonly=True, copy=False,
                                       help='Create in Odoo was asked for; a background worker does it.')
+    qbo_can_link = fields.Boolean(compute='_compute_qbo_can_link',
+                                  help='The user may link or create the Odoo records of this list by hand.')
     qbo_followed = fields.Json(
         'Values Taken from QuickBooks', readonly=True, copy=False,
         help='What the Odoo record took from QuickBooks at the last sync; only a change there is '
@@ -98,6 +100,14 @@ class QBOMappedMixin(models.AbstractModel):
         ('qbo_id_unique', 'unique(connection_id, realm_id, qbo_id)',
          'This QuickBooks record is already mapped for this connection.'),
     ]
+
+    # === COMPUTE METHODS === #
+
+    @api.depends_context('uid')
+    def _compute_qbo_can_link(self):
+        allowed = self.env.su or self.env.user.has_group(self._qbo_odoo_rights_group)
+        for mapping in self:
+            mapping.qbo_can_link = allowed
 
     # === CRUD METHODS === #
 

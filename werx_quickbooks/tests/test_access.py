@@ -83,12 +83,14 @@ class TestAccessRights(ListsCase):
         account = self.env['qbo.account'].search([('account_id', '!=', False)], limit=1)
         linked = self.mappings('qbo.account').account_id
         other = self.env['account.account'].search([('id', 'not in', linked.ids)], limit=1)
+        self.assertFalse(account.with_user(self.qbo_admin).qbo_can_link, 'Link and Create are not offered')
         with self.assertRaisesRegex(AccessError, 'accountant'):
             account.with_user(self.qbo_admin).write({'account_id': other.id})
         with self.assertRaisesRegex(AccessError, 'accountant'):
             account.with_user(self.qbo_admin).action_create_in_odoo()
         accountant_admin = new_test_user(self.env, login='qbo_access_accountant_admin',
                                          groups='account.group_account_manager,werx_quickbooks.group_qbo_admin')
+        self.assertTrue(account.with_user(accountant_admin).qbo_can_link)
         account.with_user(accountant_admin).write({'account_id': other.id})
         self.assertEqual(account.account_id, other)
 
