@@ -149,10 +149,13 @@ class QBOSyncRun(models.Model):
             'qbo_detail': getattr(error, 'detail', None) or False,
             'last_seen_at': fields.Datetime.now(),
         }
+        # Known by its Id; a record QuickBooks sent without one, by its name.
+        same = ([('qbo_id', '=', qbo_id)] if qbo_id
+                else [('qbo_id', '=', False), ('record_name', '=', record_name)])
         failure = Failure.search([
-            ('connection_id', '=', self.connection_id.id), ('entity', '=', entity), ('qbo_id', '=', qbo_id),
-            ('mapped_model', '=', mapped_model or False), ('state', 'in', ('open', 'queued'))],
-            limit=1) if qbo_id else Failure
+            ('connection_id', '=', self.connection_id.id), ('entity', '=', entity),
+            ('mapped_model', '=', mapped_model or False), ('state', 'in', ('open', 'queued'))] + same,
+            limit=1) if qbo_id or record_name else Failure
         if failure:
             failure.write(dict(values, occurrences=failure.occurrences + 1, state='open'))
         else:
