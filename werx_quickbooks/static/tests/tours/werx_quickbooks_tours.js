@@ -17,6 +17,10 @@ const openConnection = [
     { content: "The connection screen", trigger: ".o_form_view .o_notebook" },
 ];
 
+function openTab(name) {
+    return { content: `The ${name} tab`, trigger: `.o_notebook .nav-link:contains(${name})`, run: "click" };
+}
+
 registry.category("web_tour.tours").add("werx_quickbooks_connect", {
     steps: () => [
         {
@@ -70,7 +74,7 @@ registry.category("web_tour.tours").add("werx_quickbooks_sync_result", {
 registry.category("web_tour.tours").add("werx_quickbooks_review", {
     steps: () => [
         ...openConnection,
-        { content: "The Lists tab", trigger: ".o_notebook .nav-link:contains(Lists)", run: "click" },
+        openTab("Lists"),
         {
             content: "A tax code waits for review: Link to…",
             trigger: ".o_field_widget[name=qbo_tax_code_ids] .o_data_row:contains(TAX) button[name=action_open_link]",
@@ -93,7 +97,7 @@ registry.category("web_tour.tours").add("werx_quickbooks_review", {
 registry.category("web_tour.tours").add("werx_quickbooks_retry", {
     steps: () => [
         ...openConnection,
-        { content: "The Log tab", trigger: ".o_notebook .nav-link:contains(Log)", run: "click" },
+        openTab("Log"),
         {
             content: "Retry the record that failed",
             trigger: ".o_field_widget[name=sync_failure_ids] .o_data_row:contains(Rent) button[name=action_retry]",
@@ -106,14 +110,14 @@ registry.category("web_tour.tours").add("werx_quickbooks_retry", {
 registry.category("web_tour.tours").add("werx_quickbooks_reader", {
     steps: () => [
         ...openConnection,
-        { content: "The Accounts tab", trigger: ".o_notebook .nav-link:contains(Accounts)", run: "click" },
+        openTab("Accounts"),
         {
             content: "The chart as imported, with its Odoo accounts",
             trigger: ".o_field_widget[name=qbo_account_ids] .o_data_row:contains(Automobile:Fuel)",
         },
-        { content: "The Lists tab", trigger: ".o_notebook .nav-link:contains(Lists)", run: "click" },
+        openTab("Lists"),
         { content: "Its terms", trigger: ".o_field_widget[name=qbo_term_ids] .o_data_row:contains(Net 30)" },
-        { content: "The Log tab", trigger: ".o_notebook .nav-link:contains(Log)", run: "click" },
+        openTab("Log"),
         {
             content: "A reader has no Sync button",
             trigger: ".o_form_view:not(:has(button[name=action_sync]))",
