@@ -7,7 +7,7 @@ import time
 
 import psycopg2
 import psycopg2.errors
-from odoo import api, fields, models, modules, sql_db
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import AccessError, UserError
 
 from ..qbo import auth as qbo_auth
@@ -32,11 +32,6 @@ REFRESH_LOCK_WAIT = 0.25    # seconds
 def wait_for_lock(attempt):
     """Sleep a little longer after each failed attempt to take the token row (at most 1 s)."""
     time.sleep(min(REFRESH_LOCK_WAIT * (attempt + 1), 1.0))
-
-
-def in_test():
-    """True while Odoo runs tests: commits and rollbacks are then left to the test."""
-    return bool(modules.module.current_test)
 
 
 class QBOConnection(models.Model):
@@ -731,15 +726,16 @@ class QBOConnection(models.Model):
             _logger.info('Connection %s is busy; its caller records the needed reconnect.', self.id)
 
     def _qbo_commit(self):
-        """Commit the current transaction (nothing inside tests, where the test owns the transaction)."""
-        if not in_test():
-            # Runs commit per page, by design.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        """Commit the worker's transaction: runs commit per page, so a crash keeps what was done.
+
+        Only background work calls it (cron workers, on a cursor of their own); a web request
+        never commits.
+        """
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _qbo_rollback(self):
-        """Roll back the current transaction (nothing inside tests)."""
-        if not in_test():
-            self.env.cr.rollback()
+        """Roll back the worker's transaction to its last commit (the failed page only)."""
+        self.env.cr.rollback()
 
     # === BUSINESS METHODS: SYNC === #
 

@@ -5,6 +5,7 @@ import os
 import sys
 from unittest.mock import patch
 
+from odoo.models import BaseModel
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, Opener
 
@@ -44,6 +45,27 @@ class QBOEmulatorMixin:
         if test_mode:
             cls.registry.enter_test_mode(cls.cr)
             cls.addClassCleanup(cls.registry.leave_test_mode)
+
+    def in_worker(self, records, method, *args, **kwargs):
+        """Call ``records.method(*args, **kwargs)`` as a cron worker does, and return its result.
+
+        On a cursor of its own, so the code's commits and rollbacks are the real calls. The
+        registry is in test mode: that cursor is a savepoint of the test's transaction, so what
+        the work committed is visible to the test and the test's rollback still removes it.
+        """
+        self.env.flush_all()
+        try:
+            with self.registry.cursor() as cr:
+                # Held until the cursor commits, as a cron worker holds its env: a transaction only
+                # flushes through the environments still alive (it keeps them in a weak set).
+                env = records.env(cr=cr)
+                result = getattr(records.with_env(env), method)(*args, **kwargs)
+        finally:
+            # What the test's environment had read may have changed under it.
+            self.env.invalidate_all()
+        if isinstance(result, BaseModel):
+            result = result.with_env(records.env)
+        return result
 
     @classmethod
     def _make_connection(cls, company=None, connected=True, realm_id=None):

@@ -421,7 +421,7 @@ class TestBranchAndAnalytic(BooksCase):
         branch = self.env['res.company'].create({'name': 'North Branch', 'parent_id': self.env.company.id})
         realm = self.emulator.add_company(seed='demo', name='North Branch QuickBooks')
         connection = self._make_connection(company=branch, realm_id=realm)
-        run = connection.with_company(branch)._sync('initial')
+        run = self.in_worker(connection.with_company(branch), '_sync', 'initial')
         self.assertEqual(run.state, 'done', run.summary)
         stat = run.stat_ids.filtered(lambda s: s.entity == 'Account')
         self.assertEqual((stat.created, stat.unmatched), (0, 0), self.env['qbo.account'].search(
@@ -438,7 +438,7 @@ class TestBranchAndAnalytic(BooksCase):
 
         # The branch's QuickBooks renames an account: the parent's chart is not changed for every branch.
         self.emulator.store.update(realm, 'Account', checking.qbo_id, {'Name': 'Branch Checking'})
-        run = connection.with_company(branch)._sync('manual')
+        run = self.in_worker(connection.with_company(branch), '_sync', 'manual')
         self.assertEqual(run.state, 'done', run.summary)
         self.assertEqual(checking.account_id.name, 'Business Checking')
         self.assertEqual(run.change_ids.filtered(lambda c: c.qbo_id == checking.qbo_id).applied, False)

@@ -87,7 +87,7 @@ class TestConnectTokens(QBOEmulatorCase):
         self.assertEqual(self.connection._qbo_token_row().refresh_token, spent)
         # A sync now refuses with the same plain words instead of calling QuickBooks.
         with self.assertRaises(UserError):
-            self.connection._sync('manual')
+            self.in_worker(self.connection, '_sync', 'manual')
 
     def test_invalid_grant_during_a_sync_fails_the_run_in_words(self):
         row = self._expire_access_token()
@@ -97,7 +97,7 @@ class TestConnectTokens(QBOEmulatorCase):
             client.company_info()
 
         with patch.object(type(self.connection), '_sync_qbo2odoo', import_lists):
-            run = self.connection._sync('cron')
+            run = self.in_worker(self.connection, '_sync', 'cron')
         self.assertEqual(run.state, 'failed')
         self.assertIn('reconnect', run.message)
         self.assertNotIn(row.refresh_token, run.message)

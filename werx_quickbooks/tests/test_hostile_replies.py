@@ -383,7 +383,7 @@ class TestHostileReplies(ListsCase):
         nameless = self.failure(run, 'Class', name='Hostile without Id')
         self.assertIn('without an Id', nameless.message)
         nameless.action_retry()   # nothing to read it again by: said so, no crash
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.assertEqual(nameless.state, 'retried')
         self.assertIn('without an ID', nameless.message)
         self.assertEqual(len(run.failure_ids.filtered(lambda f: f.entity == 'Class')), 3,

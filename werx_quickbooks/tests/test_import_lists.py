@@ -42,7 +42,7 @@ class ListsCase(QBOEmulatorCase):
         self.addCleanup(patcher.stop)
 
     def sync(self, trigger='manual'):
-        return self.connection._sync(trigger)
+        return self.in_worker(self.connection, '_sync', trigger)
 
     def mappings(self, model):
         return self.env[model].with_context(active_test=False).search(
@@ -284,7 +284,7 @@ class TestListsImport(ListsCase):
         self.assertEqual(action['tag'], 'display_notification')
         self.assertTrue(all(waiting.mapped('create_requested')))
         self.assertFalse(waiting.account_id, 'nothing created in the request')
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         created = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                   ('name', 'in', ['Telephone', 'Travel'])])
         self.assertEqual(created.mapped('match_state'), ['created', 'created'])
@@ -387,7 +387,7 @@ class TestListsImport(ListsCase):
         self.assertNotIn('broken', failure.message, "an unexpected error's own text stays in the server log")
         failure.action_retry()
         self.assertEqual(failure.state, 'queued', 'retried in a background worker, not in the request')
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.assertEqual(failure.state, 'resolved')
         rent = self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('qbo_id', '=', rent_id)])
@@ -403,7 +403,7 @@ class TestListsImport(ListsCase):
         self.emulator.reset_log()
         run.failure_ids.action_retry()
         self.assertEqual(sum(self.emulator.counters.values()), 0, 'nothing read in the request')
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.assertEqual(run.failure_ids.mapped('state'), ['resolved', 'resolved'])
         self.assertEqual(sum(self.emulator.counters.values()), 1, 'one query for both, not a read each')
         linked = self.mappings('qbo.account').filtered(lambda m: m.qbo_id in broken_ids)
@@ -468,14 +468,14 @@ class TestListsImport(ListsCase):
                               groups='base.group_user,werx_quickbooks.group_qbo_admin')
         self.assertFalse(admin.has_group('account.group_account_manager'))
         self.connection.with_user(admin).action_sync()
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         run = self.connection.last_sync_run_id
         self.assertEqual(run.state, 'done', run.summary)
         self.assertEqual(len(self.mappings('qbo.account')), 69)
 
     def test_progress_is_shown_and_the_user_is_told(self):
         self.connection._start_initial_import()
-        self.env['qbo.connection']._cron_initial_import()
+        self.in_worker(self.env['qbo.connection'], '_cron_initial_import')
         self.assertEqual(self.connection.initial_import_state, 'done')
         progress = str(self.connection.lists_progress)
         self.assertIn('Chart of Accounts', progress)
@@ -549,7 +549,7 @@ class TestListsTwoCompanies(ListsCase):
         realm = self.emulator.add_company(seed='empty', name='Second QuickBooks Co')
         second = self._make_connection(company=other, realm_id=realm)
         self.sync('initial')
-        run = second.with_company(other)._sync('initial')
+        run = self.in_worker(second.with_company(other), '_sync', 'initial')
         self.assertEqual(run.state, 'done', run.summary)
 
         theirs = self.env['qbo.account'].search([('connection_id', '=', second.id)])

@@ -10,6 +10,7 @@ from odoo.tests import tagged
 
 from ..models.qbo_connection import SYNC_LOCK_SPACE
 from ..models.qbo_rate_limit import SharedRateLimiter
+from ..qbo import const
 from ..qbo.errors import DuplicateName
 from .common import QBOEmulatorCase
 
@@ -20,7 +21,7 @@ class TestSyncRun(QBOEmulatorCase):
 
     def _sync_with(self, hook, trigger='manual'):
         with patch.object(type(self.connection), '_sync_qbo2odoo', hook):
-            return self.connection._sync(trigger)
+            return self.in_worker(self.connection, '_sync', trigger)
 
     def test_sync_button_records_a_run_with_counts_and_api_calls(self):
         def import_accounts(connection, run, client):
@@ -41,7 +42,7 @@ class TestSyncRun(QBOEmulatorCase):
             self.assertEqual(again['params']['type'], 'info', 'pressed twice: still one run')
             self.assertEqual(Trigger.search_count([('cron_id', '=', cron.id)]), triggers + 1)
             self.assertTrue(self.connection.is_sync_running)
-            self.env['qbo.connection']._cron_run_requested()
+            self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.assertEqual(self.env['qbo.sync.run'].search_count([]), runs + 1)
         self.assertFalse(self.connection.sync_requested_at)
         run = self.connection.last_sync_run_id
@@ -91,7 +92,7 @@ class TestSyncRun(QBOEmulatorCase):
             other.execute('SELECT pg_advisory_lock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
             runs_before = self.env['qbo.sync.run'].search_count([])
             with self.assertRaisesRegex(UserError, 'already running'):
-                self.connection._sync('manual')
+                self.in_worker(self.connection, '_sync', 'manual')
             self.assertEqual(self.env['qbo.sync.run'].search_count([]), runs_before)
         finally:
             other.execute('SELECT pg_advisory_unlock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
@@ -111,12 +112,12 @@ class TestSyncRun(QBOEmulatorCase):
     def test_sync_of_a_disconnected_company_is_refused(self):
         self.connection.action_disconnect()
         with self.assertRaisesRegex(UserError, 'Reconnect'):
-            self.connection._sync('manual')
+            self.in_worker(self.connection, '_sync', 'manual')
 
     def test_scheduled_sync_runs_every_connected_company(self):
         self.connection.initial_import_state = 'done'
         with patch.object(type(self.connection), '_sync_qbo2odoo', lambda connection, run, client: None):
-            self.env['qbo.connection']._cron_sync()
+            self.in_worker(self.env['qbo.connection'], '_cron_sync')
         self.assertEqual(self.connection.last_sync_run_id.trigger, 'cron')
         cron = self.env.ref('werx_quickbooks.ir_cron_qbo_sync')
         self.assertEqual((cron.interval_number, cron.interval_type), (15, 'minutes'))
@@ -130,7 +131,7 @@ class TestSyncRun(QBOEmulatorCase):
         seen = []
         with patch.object(type(self.connection), '_sync_qbo2odoo',
                           lambda connection, run, client: seen.append(run.trigger)):
-            self.env['qbo.connection']._cron_initial_import()
+            self.in_worker(self.env['qbo.connection'], '_cron_initial_import')
         self.assertEqual(seen, ['initial'])
         self.assertEqual(self.connection.initial_import_state, 'done')
 
@@ -140,11 +141,11 @@ class TestSyncRun(QBOEmulatorCase):
         with patch.object(type(self.connection), '_sync_qbo2odoo',
                           lambda connection, run, client: seen.append(run.trigger)):
             self.connection.action_sync()
-            self.env['qbo.connection']._cron_run_requested()
+            self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
             self.assertEqual(seen, ['initial'])
             self.assertEqual(self.connection.initial_import_state, 'done')
             self.connection.action_sync()
-            self.env['qbo.connection']._cron_run_requested()
+            self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.assertEqual(seen, ['initial', 'manual'])
 
 
@@ -158,11 +159,51 @@ class TestSyncRecovery(QBOEmulatorCase):
         cron = self.env.ref('werx_quickbooks.ir_cron_qbo_initial_import')
         triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
         with patch.object(type(self.connection), '_sync_qbo2odoo', lambda connection, run, client: None):
-            self.env['qbo.connection']._cron_sync()
+            self.in_worker(self.env['qbo.connection'], '_cron_sync')
         self.assertEqual(crashed.state, 'failed')
         self.assertIn('stopped before it finished', crashed.message)
         self.assertEqual(self.connection.initial_import_state, 'pending', 'the import starts again')
         self.assertEqual(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers + 1)
+
+    def test_a_worker_killed_halfway_keeps_its_committed_pages_and_the_next_pass_finishes(self):
+        # The real commit path: the import commits page by page on the worker's own cursor; the
+        # worker dies in its third page of classes (as a killed process does: no except runs).
+        class WorkerKilled(BaseException):
+            pass
+        classes = self.emulator.store.all(self.emulator.realm_id, 'Class')
+        doomed = sorted(classes, key=lambda c: int(c['Id']))[4]['Id']
+        Class = type(self.env['qbo.class'])
+        original = Class._qbo_map
+
+        def dies(model, obj, state):
+            if obj.get('Id') == doomed:
+                raise WorkerKilled()
+            return original(model, obj, state)
+        self.connection.initial_import_state = 'pending'
+        killed = False
+        # Not assertRaises: Odoo's rolls the test's data back to before the block.
+        with patch.object(const, 'PAGE_SIZE', 2), patch.object(Class, '_qbo_map', dies):
+            try:
+                self.in_worker(self.connection, '_sync_initial_import')
+            except WorkerKilled:
+                killed = True
+        self.assertTrue(killed)
+        mapped = self.env['qbo.class'].search([('connection_id', '=', self.connection.id)])
+        self.assertEqual(len(mapped), 4, 'the two pages committed before the crash stay; the third is gone')
+        crashed = self.env['qbo.sync.run'].search([('connection_id', '=', self.connection.id)])
+        self.assertEqual((crashed.state, self.connection.initial_import_state), ('running', 'running'))
+
+        self.in_worker(self.env['qbo.connection'], '_cron_sync')   # the next pass of any cron
+        self.assertEqual(crashed.state, 'failed')
+        self.assertIn('stopped before it finished', crashed.message)
+        self.assertEqual(self.connection.initial_import_state, 'pending')
+        self.in_worker(self.env['qbo.connection'], '_cron_initial_import')
+        self.assertEqual(self.connection.initial_import_state, 'done')
+        mapped = self.env['qbo.class'].with_context(active_test=False).search(
+            [('connection_id', '=', self.connection.id)])
+        self.assertEqual(sorted(mapped.mapped('qbo_id')), sorted(c['Id'] for c in classes),
+                         'every class once: nothing lost, nothing twice')
+        self.assertEqual(len(mapped.analytic_account_id), len(classes))
 
     def test_a_run_alive_in_another_worker_is_left_alone(self):
         alive = self.env['qbo.sync.run'].create({'connection_id': self.connection.id, 'trigger': 'cron'})
@@ -191,7 +232,7 @@ class TestSyncRecovery(QBOEmulatorCase):
             seen.append(connection.id)
         with patch.object(type(self.connection), '_sync_qbo2odoo', flaky), \
                 self.assertLogs('odoo.addons.werx_quickbooks.models.qbo_connection', level='ERROR'):
-            self.env['qbo.connection']._cron_sync()
+            self.in_worker(self.env['qbo.connection'], '_cron_sync')
         self.assertEqual(seen, [second.id])
         self.assertEqual(self.connection.last_sync_run_id.state, 'failed')
         self.assertIn('ZeroDivisionError', self.connection.last_sync_run_id.message)

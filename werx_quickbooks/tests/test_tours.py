@@ -20,7 +20,7 @@ class TestTours(QBOEmulatorMixin, HttpCase):
 
     def _sync(self):
         """Run what the Sync button queued, as the background worker does."""
-        self.env['qbo.connection']._cron_run_requested()
+        self.in_worker(self.env['qbo.connection'], '_cron_run_requested')
         self.env.invalidate_all()
 
     def test_connect_through_the_wizard_to_the_consent_and_back(self):
@@ -42,7 +42,7 @@ class TestTours(QBOEmulatorMixin, HttpCase):
 
     def test_link_a_record_waiting_for_review(self):
         connection = self._make_connection()
-        connection._sync('initial')
+        self.in_worker(connection, '_sync', 'initial')
         code = self.env['qbo.tax.code'].search([('connection_id', '=', connection.id), ('name', '=', 'TAX')])
         self.assertEqual(code.match_state, 'unmatched')
         self.start_tour('/odoo/quickbooks', 'werx_quickbooks_review', login='admin')
@@ -54,7 +54,7 @@ class TestTours(QBOEmulatorMixin, HttpCase):
         rent_id = next(a['Id'] for a in self.emulator.store.all(self.emulator.realm_id, 'Account')
                        if a['Name'] == 'Rent')
         with failing_to_map(self.env['qbo.account'], {rent_id}):
-            connection._sync('initial')
+            self.in_worker(connection, '_sync', 'initial')
         failure = connection.sync_failure_ids
         self.assertEqual(failure.record_name, 'Rent')
         self.start_tour('/odoo/quickbooks', 'werx_quickbooks_retry', login='admin')
@@ -65,7 +65,7 @@ class TestTours(QBOEmulatorMixin, HttpCase):
 
     def test_a_quickbooks_user_without_accounting_rights_reads_every_tab(self):
         connection = self._make_connection()
-        connection._sync('initial')
+        self.in_worker(connection, '_sync', 'initial')
         new_test_user(self.env, login='qbo_reader',
                       groups='base.group_user,werx_quickbooks.group_qbo_user')
         self.start_tour('/odoo/quickbooks', 'werx_quickbooks_reader', login='qbo_reader')
