@@ -1,6 +1,8 @@
 """QBO faults become typed errors with sentences a bookkeeper understands."""
 
+import ast
 import json
+import os
 
 import pytest
 
@@ -18,6 +20,8 @@ from werx_quickbooks.qbo.errors import (
     error_from_batch_item,
     error_from_fault,
 )
+from werx_quickbooks.qbo.mappers import BadRecord, map_term
+from werx_quickbooks.qbo.sentences import all_sentences
 
 
 def fault(code, message='', detail='', ftype='ValidationFault'):
@@ -168,3 +172,48 @@ def test_app_no_longer_authorized_for_the_company_needs_reconnect():
     error = error_from_fault(403, body)
     assert isinstance(error, NeedsReconnect)
     assert error.code == '3100'
+
+
+# --- in the user's language --- #
+
+def _listed_for_translation():
+    """The templates the add-on lists as _lt in models/qbo_sentences.py (read as text: no Odoo here)."""
+    path = os.path.join(os.path.dirname(__file__), '..', 'werx_quickbooks', 'models', 'qbo_sentences.py')
+    with open(path, encoding='utf-8') as handle:
+        tree = ast.parse(handle.read())
+    return {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == '_lt'}
+
+
+def test_every_sentence_of_the_qbo_layer_is_listed_for_translation():
+    said = all_sentences()
+    listed = _listed_for_translation()
+    assert said - listed == set(), 'add these to models/qbo_sentences.py'
+    assert listed - said == set(), 'no longer said by qbo/: remove from models/qbo_sentences.py'
+    assert len(said) > 50
+
+
+def test_an_error_is_translated_template_first_then_filled():
+    french = {
+        'QuickBooks sent %(record)s %(problem)s; correct it in QuickBooks and sync again.':
+            'QuickBooks a envoyé %(record)s %(problem)s ; corrigez-le dans QuickBooks.',
+        'whose %s is not a number': 'dont le champ %s n’est pas un nombre',
+        'number of days to pay': 'délai de paiement',
+        '"%(name)s" (QuickBooks ID %(id)s)': '« %(name)s » (ID QuickBooks %(id)s)',
+    }
+    with pytest.raises(BadRecord) as caught:
+        map_term({'Id': '7', 'Name': 'Net %s', 'DueDays': {'x': 1}})
+    error = caught.value
+    assert error.message == ('QuickBooks sent "Net %s" (QuickBooks ID 7) whose number of days to pay is not '
+                             'a number; correct it in QuickBooks and sync again.')
+    assert error.in_words(lambda text: french.get(text, text)) == (
+        'QuickBooks a envoyé « Net %s » (ID QuickBooks 7) dont le champ délai de paiement n’est pas un '
+        'nombre ; corrigez-le dans QuickBooks.')
+    # A translation whose placeholders do not fit falls back to English, never to an error.
+    assert error.in_words(lambda text: text + ' %(missing)s').startswith('QuickBooks sent')
+
+
+def test_a_fault_sentence_keeps_quickbooks_own_words_untranslated():
+    error = error_from_fault(400, fault('6000', 'Business Validation Error', 'Amount is negative'))
+    french = {'QuickBooks rejected this record: %s': 'Refusé : %s'}
+    assert error.in_words(lambda text: french.get(text, text)) == 'Refusé : Amount is negative.'

@@ -10,6 +10,7 @@ from . import (
     qbo_oauth_state,
     qbo_payment_method,
     qbo_rate_limit,
+    qbo_sentences,
     qbo_sync_run,
     qbo_tax,
     qbo_term,

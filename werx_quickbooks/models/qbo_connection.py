@@ -201,7 +201,8 @@ class QBOConnection(models.Model):
                 try:
                     qbo_auth.endpoints_for('custom', connection.base_url)
                 except (ValueError, QBOError) as exc:
-                    raise UserError(str(exc)) from None
+                    raise UserError(plain_words(self.env, exc) if isinstance(exc, QBOError) else str(exc)) \
+                        from None
 
     # === CRUD METHODS === #
 
@@ -412,7 +413,7 @@ class QBOConnection(models.Model):
             base_url = self.base_url if self.environment == 'custom' else None
             return qbo_auth.endpoints_for(self.environment, base_url)
         except (ValueError, QBOError) as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(plain_words(self.env, exc) if isinstance(exc, QBOError) else str(exc)) from None
 
     def _qbo_token_row(self, kind='active'):
         return self.env['qbo.connection.token'].sudo().search(
@@ -470,7 +471,8 @@ class QBOConnection(models.Model):
                                             sudo_self.client_secret, redirect_uri, code)
         except QBOError as exc:
             _logger.warning('QuickBooks code exchange failed for connection %s: %r', self.id, exc)
-            raise UserError(self.env._('QuickBooks did not complete the sign-in: %s', exc.message)) from None
+            raise UserError(self.env._('QuickBooks did not complete the sign-in: %s',
+                                       plain_words(self.env, exc))) from None
         company_name, currency, tokens = self._qbo_read_company(realm_id, tokens)
         own = self.company_id.currency_id.name
         if currency != own:
@@ -613,7 +615,7 @@ class QBOConnection(models.Model):
             _logger.warning('QuickBooks did not revoke the sign-in of connection %s: %r', self.id, exc)
             return self.env._(
                 'QuickBooks could not be told to revoke the sign-in (%s); it was removed from Odoo anyway. '
-                'You can also remove the app in QuickBooks under Apps.', str(exc))
+                'You can also remove the app in QuickBooks under Apps.', plain_words(self.env, exc))
         return False
 
     def _qbo_archive_mappings(self):
@@ -636,7 +638,7 @@ class QBOConnection(models.Model):
         self.ensure_one()
         if self.state == 'needs_reconnect':
             return
-        reason = (error.message if isinstance(error, QBOError)
+        reason = (plain_words(self.env, error) if isinstance(error, QBOError)
                   else self.env._('the sign-in expired or was revoked'))
         message = self.env._(
             'QuickBooks refused the saved sign-in (%s). An administrator must click Reconnect on '

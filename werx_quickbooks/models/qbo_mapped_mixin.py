@@ -240,7 +240,7 @@ class QBOMappedMixin(models.AbstractModel):
             client = connection._qbo_client()
             return client, self._qbo_query_ids(client, qbo_ids)
         except QBOError as error:
-            raise UserError(str(error)) from None
+            raise UserError(plain_words(self.env, error)) from None
 
     @api.model
     def _qbo_query_ids(self, client, qbo_ids):

@@ -19,7 +19,7 @@ RETENTION_DEFAULT = 90  # days the runs and closed failures are kept
 def plain_words(env, error):
     """Return a sentence for a bookkeeper about ``error`` (never a traceback, never a token)."""
     if isinstance(error, QBOError):
-        return error.message
+        return error.in_words(env._)
     if isinstance(error, (UserError, OdooValidationError)):
         return str(error.args[0]) if error.args else env._('Odoo refused the change.')
     # Anything else is a fault of Odoo's or ours: its text may hold SQL or values, so the user

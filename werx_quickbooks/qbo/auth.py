@@ -20,7 +20,7 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from . import const
-from .errors import BadReply, InsecureTransport, NeedsReconnect, QBOError, TransientError
+from .errors import BadReply, InsecureTransport, NeedsReconnect, QBOError, TransientError, Words, words
 
 # Intuit's documented lifetimes, used when a token reply leaves them out.
 _DEFAULT_ACCESS_TTL = 3600
@@ -233,7 +233,7 @@ def revoke_token(endpoints, client_id, client_secret, token, *, timeout=const.TI
     if response.status_code == 200:
         return
     _raise_for_status(response.status_code, _json_or_none(response),
-                      'QuickBooks did not revoke the sign-in')
+                      Words('QuickBooks did not revoke the sign-in'))
 
 
 def _token_session(client_id, redirect_uri, hook_type):
@@ -248,7 +248,7 @@ def _check_token_reply(response):
     data = _json_or_none(response)
     status = response.status_code
     if status != 200 or (isinstance(data, dict) and data.get('error')):
-        _raise_for_status(status, data, "QuickBooks' sign-in service refused the request")
+        _raise_for_status(status, data, Words("QuickBooks' sign-in service refused the request"))
     if data is None:
         raise BadReply("QuickBooks' sign-in service sent a reply that could not be read.",
                        detail='token reply is not JSON (%s)'
@@ -274,9 +274,9 @@ def _raise_for_status(status, data, lead):
     if status == 429 or status >= 500:
         raise TransientError(code=error, detail=description, http_status=status)
     if error:
-        raise QBOError('%s (%s).' % (lead, error), code=error, detail=description,
+        raise QBOError(words('%s (%s).', lead, str(error)[:80]), code=error, detail=description,
                        http_status=status)
-    raise BadReply('%s with an unexpected reply (HTTP %s).' % (lead, status), http_status=status)
+    raise BadReply(words('%s with an unexpected reply (HTTP %s).', lead, status), http_status=status)
 
 
 def _json_or_none(response):
@@ -300,7 +300,7 @@ def _token_errors():
         raise TransientError("QuickBooks' sign-in service could not be reached.",
                              detail=('%s: %s' % (type(exc).__name__, exc))[:300]) from None
     except OAuth2Error as exc:
-        raise QBOError("QuickBooks' sign-in service refused the request (%s)." % exc.error,
+        raise QBOError(words("QuickBooks' sign-in service refused the request (%s).", exc.error),
                        code=exc.error, detail=exc.description) from None
     except (ValueError, Warning) as exc:
         raise BadReply("QuickBooks' sign-in service sent a reply that could not be read.",

@@ -4,6 +4,10 @@ Every error carries a sentence a bookkeeper understands (``message``, also
 ``str(error)``) and, for support, QBO's own ``code`` and ``detail`` and the
 HTTP status. Messages never contain tokens or secrets: they are built from
 fixed sentences and QBO's fault text only.
+
+The sentences are English templates kept apart from their values (``Words``), so
+the add-on can show them in the user's language: ``error.in_words(env._)``. This
+layer knows nothing of Odoo; the add-on lists the templates for translation.
 """
 
 import json
@@ -14,19 +18,82 @@ from . import const
 _DETAIL_MAX = 500   # characters of a non-JSON body kept as detail
 
 
+# === SENTENCES === #
+
+class Words:
+    """An English template and its values, filled in English by ``str()`` or translated by ``in()``.
+
+    Values may be Words themselves (a part of a sentence, a field's label): they are translated
+    too. ``values`` is a tuple (``%s``) or a dict (``%(name)s``).
+    """
+
+    __slots__ = ('template', 'values')
+
+    def __init__(self, template, values=()):
+        self.template = template
+        self.values = values
+
+    def __str__(self):
+        return self.in_(None)
+
+    def __repr__(self):
+        return 'Words(%r, %r)' % (self.template, self.values)
+
+    def __eq__(self, other):
+        return isinstance(other, Words) and (self.template, self.values) == (other.template, other.values)
+
+    def __hash__(self):
+        return hash(self.template)
+
+    def in_(self, gettext):
+        """Return the sentence, through ``gettext`` (a translation function) when one is given."""
+        template = gettext(self.template) if gettext else self.template
+
+        def part(value):
+            return value.in_(gettext) if isinstance(value, Words) else value
+        if isinstance(self.values, dict):
+            values = {key: part(value) for key, value in self.values.items()}
+        else:
+            values = tuple(part(value) for value in self.values)
+        if not values:
+            return template
+        try:
+            return template % values
+        except (TypeError, ValueError, KeyError):
+            # A translation with other placeholders than the template: English rather than nothing.
+            return self.template % values
+
+
+def words(template, *values, **named):
+    """Return Words for ``template`` with positional or named values."""
+    return Words(template, named or values)
+
+
 # === ERROR CLASSES === #
 
 class QBOError(Exception):
-    """Base class: QuickBooks refused or could not answer a request."""
+    """Base class: QuickBooks refused or could not answer a request.
+
+    ``message`` is a str (a fixed English sentence) or Words; ``error.message`` is always the
+    English text, ``error.in_words(gettext)`` the sentence in the user's language.
+    """
 
     default_message = 'QuickBooks reported an error.'
+    default_values = ()
 
     def __init__(self, message=None, code=None, detail=None, http_status=None):
-        self.message = message or self.default_message
+        if message is None:
+            message = Words(self.default_message, self.default_values)
+        self.words = message if isinstance(message, Words) else Words(message)
+        self.message = str(self.words)
         self.code = str(code) if code not in (None, '') else None
         self.detail = detail or None
         self.http_status = http_status
         super().__init__(self.message)
+
+    def in_words(self, gettext=None):
+        """Return the sentence for the user, translated by ``gettext`` when given."""
+        return self.words.in_(gettext)
 
     def __str__(self):
         return self.message
@@ -75,7 +142,7 @@ class DuplicateName(QBOError):
     def __init__(self, message=None, code=None, detail=None, http_status=None, *, name=None,
                  existing_id=None):
         if message is None and name:
-            message = "QuickBooks already has a record named '%s'; link it or rename this one." % name
+            message = words("QuickBooks already has a record named '%s'; link it or rename this one.", name)
         super().__init__(message, code, detail, http_status)
         self.name = name
         self.existing_id = existing_id
@@ -135,14 +202,16 @@ class CDCWindowExceeded(QBOError):
     """Changes were asked for further back than QBO's change feed keeps (30 days)."""
 
     default_message = ('QuickBooks only lists changes of the last %d days; '
-                       'a full read is needed instead.' % const.CDC_MAX_DAYS)
+                       'a full read is needed instead.')
+    default_values = (const.CDC_MAX_DAYS,)
 
 
 class CDCTooManyChanges(CDCWindowExceeded):
     """The change feed hit its cap of 1000 objects: some changes were left out."""
 
     default_message = ('QuickBooks lists at most %d changes at a time and there are more; '
-                       'a full read is needed instead.' % const.CDC_MAX_OBJECTS)
+                       'a full read is needed instead.')
+    default_values = (const.CDC_MAX_OBJECTS,)
 
 
 _CLASSES = {cls.__name__: cls for cls in (
@@ -227,13 +296,14 @@ def error_from_fault(http_status, body):
         return ValidationError(_rejected_sentence(detail, message), code, detail or message,
                                http_status)
     if cls is InvalidReference:
-        text = InvalidReference.default_message
+        text = None
         if detail:
-            text = '%s QuickBooks says: %s' % (text, _sentence(detail))
+            text = words('This record refers to something QuickBooks does not have (an account, item, '
+                         'customer or tax code). QuickBooks says: %s', _sentence(detail))
         return InvalidReference(text, code, detail or message, http_status)
     if cls is QBOError:
-        return QBOError(_rejected_sentence(detail, message, 'QuickBooks refused this request'),
-                        code, detail or message, http_status)
+        return QBOError(_rejected_sentence(detail, message, refused=True), code, detail or message,
+                        http_status)
     return cls(code=code, detail=detail or message, http_status=http_status)
 
 
@@ -306,11 +376,13 @@ def _duplicate_name_of(*texts):
     return name, existing_id
 
 
-def _rejected_sentence(detail, message, lead='QuickBooks rejected this record'):
+def _rejected_sentence(detail, message, refused=False):
     reason = detail or message
-    if not reason:
-        return lead + '.'
-    return '%s: %s' % (lead, _sentence(reason))
+    if refused:
+        return words('QuickBooks refused this request: %s', _sentence(reason)) if reason else \
+            Words('QuickBooks refused this request.')
+    return words('QuickBooks rejected this record: %s', _sentence(reason)) if reason else \
+        Words('QuickBooks rejected this record.')
 
 
 def _sentence(text):

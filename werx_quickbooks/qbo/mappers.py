@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 
 from . import const
-from .errors import BadReply
+from .errors import BadReply, Words, words
 
 _CODE_BAD_CHARS = re.compile(r'[^A-Za-z0-9.]+')
 
@@ -34,18 +34,24 @@ class BadRecord(BadReply):
 
     def __init__(self, obj, problem):
         if not isinstance(obj, dict):
-            message = ('QuickBooks sent something that is not a record in the list; it was skipped '
-                       '(if it recurs, tell your QuickBooks support).')
+            message = Words('QuickBooks sent something that is not a record in the list; it was skipped '
+                            '(if it recurs, tell your QuickBooks support).')
         else:
-            message = 'QuickBooks sent %s %s; correct it in QuickBooks and sync again.' % (
-                describe(obj), problem)
+            message = words('QuickBooks sent %(record)s %(problem)s; correct it in QuickBooks and sync '
+                            'again.', record=described(obj),
+                            problem=problem if isinstance(problem, Words) else Words(problem))
         super().__init__(message=message)
 
 
 def describe(obj):
     """Return how to name a QBO record in a message: '"Fuel" (QuickBooks ID 12)', safely."""
+    return str(described(obj))
+
+
+def described(obj):
+    """Return Words naming a QBO record: '"Fuel" (QuickBooks ID 12)', safely."""
     if not isinstance(obj, dict):
-        return 'a record that is not an object'
+        return Words('a record that is not an object')
     obj_id = obj.get('Id')
     name = obj.get('Name')
     if not isinstance(name, str) or not name.strip():
@@ -54,9 +60,11 @@ def describe(obj):
     if isinstance(name, str) and name.strip():
         label = ' '.join(name.replace('\x00', '').split())[:80]
     if isinstance(obj_id, (str, int)) and not isinstance(obj_id, bool) and str(obj_id).strip():
-        ident = 'QuickBooks ID %s' % str(obj_id).strip()[:ID_MAX]
-        return '"%s" (%s)' % (label, ident) if label else 'the record with %s' % ident
-    return '"%s" (no QuickBooks ID)' % label if label else 'a record'
+        ident = str(obj_id).strip()[:ID_MAX]
+        if label:
+            return words('"%(name)s" (QuickBooks ID %(id)s)', name=label, id=ident)
+        return words('the record with QuickBooks ID %s', ident)
+    return words('"%s" (no QuickBooks ID)', label) if label else Words('a record')
 
 
 def record_name(obj):
@@ -76,10 +84,10 @@ def _text(obj, key, what, limit=NAME_MAX):
     if value is None:
         return ''
     if not isinstance(value, str):
-        raise BadRecord(obj, 'whose %s is not text' % what)
+        raise BadRecord(obj, words('whose %s is not text', Words(what)))
     value = value.replace('\x00', '').strip()   # PostgreSQL stores no NUL character
     if len(value) > limit:
-        raise BadRecord(obj, 'whose %s has %d characters (at most %d)' % (what, len(value), limit))
+        raise BadRecord(obj, words('whose %s has %d characters (at most %d)', Words(what), len(value), limit))
     return value
 
 
@@ -89,14 +97,14 @@ def _number(obj, key, what, low, high, *, default=0.0):
     if value is None or value == '':
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise BadRecord(obj, 'whose %s is not a number' % what)
+        raise BadRecord(obj, words('whose %s is not a number', Words(what)))
     try:
         number = float(value)
     except ValueError:
-        raise BadRecord(obj, 'whose %s is "%s", not a number' % (what, str(value)[:40])) from None
+        raise BadRecord(obj, words('whose %s is "%s", not a number', Words(what), str(value)[:40])) from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise BadRecord(obj, 'whose %s is %s (it must be from %s to %s)'
-                        % (what, str(value)[:40], _plain(low), _plain(high)))
+        raise BadRecord(obj, words('whose %s is %s (it must be from %s to %s)',
+                                   Words(what), str(value)[:40], _plain(low), _plain(high)))
     return number
 
 
@@ -106,7 +114,7 @@ def _integer(obj, key, what, low, high, *, default=0):
     if number is None:
         return default
     if number != int(number):
-        raise BadRecord(obj, 'whose %s is %s, not a whole number' % (what, _plain(number)))
+        raise BadRecord(obj, words('whose %s is %s, not a whole number', Words(what), _plain(number)))
     return int(number)
 
 
@@ -155,7 +163,7 @@ def _checked_ref(obj, key, what):
 
 
 def _bad_ref(obj, what):
-    raise BadRecord(obj, 'whose %s is not given by a QuickBooks ID' % what)
+    raise BadRecord(obj, words('whose %s is not given by a QuickBooks ID', Words(what)))
 
 
 def _qbo_id(obj):
@@ -164,7 +172,7 @@ def _qbo_id(obj):
         raise BadRecord(obj, 'without an Id')
     obj_id = str(obj_id).strip()
     if len(obj_id) > ID_MAX:
-        raise BadRecord(obj, 'whose Id has %d characters' % len(obj_id))
+        raise BadRecord(obj, words('whose Id has %d characters', len(obj_id)))
     return obj_id
 
 
@@ -203,7 +211,8 @@ def full_name(obj):
         raise BadRecord(obj, 'whose full name is not text')
     full = (full or '').strip()
     if len(full) > FULL_NAME_MAX:
-        raise BadRecord(obj, 'whose full name has %d characters (at most %d)' % (len(full), FULL_NAME_MAX))
+        raise BadRecord(obj, words('whose full name has %d characters (at most %d)',
+                                   len(full), FULL_NAME_MAX))
     name = obj.get('Name')
     return full or (name.strip() if isinstance(name, str) else '')
 
@@ -262,7 +271,7 @@ def map_account(obj):
     if not values['deleted'] and account_type not in const.ACCOUNT_TYPES and (
             classification not in const.ACCOUNT_TYPE_FALLBACK):
         # An unknown type is placed by its classification; with neither, any Odoo type is a guess.
-        raise BadRecord(obj, 'whose account type "%s" Odoo cannot place' % (account_type or ''))
+        raise BadRecord(obj, words('whose account type "%s" Odoo cannot place', account_type or ''))
     odoo_type = odoo_account_type(account_type, sub_type, classification)
     reconcile = None
     if odoo_type in ('asset_receivable', 'liability_payable') or (
@@ -274,8 +283,8 @@ def map_account(obj):
     number = _text(dict(obj, AcctNum=raw_number), 'AcctNum', 'account number') or None
     code = account_code_from_number(number)
     if number and len(_CODE_BAD_CHARS.sub('.', number).strip('.')) > CODE_MAX:
-        raise BadRecord(obj, 'whose account number has %d characters (Odoo takes at most %d)'
-                        % (len(number), CODE_MAX))
+        raise BadRecord(obj, words('whose account number has %d characters (Odoo takes at most %d)',
+                                   len(number), CODE_MAX))
     values.update({
         'full_name': full_name(obj) or values['name'],
         'parent_qbo_id': _checked_ref(obj, 'ParentRef', 'parent')
@@ -414,8 +423,9 @@ def map_payment_method(obj):
     values = common_values(obj)
     method_type = _text(obj, 'Type', 'payment method type') or 'NON_CREDIT_CARD'
     if method_type not in const.PAYMENT_METHOD_JOURNAL_TYPES:
-        raise BadRecord(obj, 'whose payment method type is "%s" (QuickBooks knows only %s)'
-                        % (method_type[:40], ' and '.join(sorted(const.PAYMENT_METHOD_JOURNAL_TYPES))))
+        raise BadRecord(obj, words('whose payment method type is "%s" (QuickBooks knows only %s)',
+                                   method_type[:40],
+                                   ' and '.join(sorted(const.PAYMENT_METHOD_JOURNAL_TYPES))))
     values.update({
         'method_type': method_type,
         'journal_type': payment_method_journal_type(method_type, values['name']),
