@@ -136,6 +136,10 @@ class _Parser:
         kind, value, _col = self.peek()
         if kind == "punct" and value == "*":
             self.take()
+            # "SELECT *, Sku FROM Item" (python-quickbooks' Item.all) is SELECT *: every field comes back
+            while self.peek()[1] == ",":
+                self.take()
+                self.ident()
         elif kind == "ident" and str(value).lower() == "count":
             self.take()
             for expected in ("(", "*", ")"):

@@ -268,6 +268,7 @@ class _Seeder:
         self.realm = realm_id
         self.co = store.company(realm_id)
         self.ids = {}
+        self.not_invoiced = set()  # item Ids the seeded invoices leave out
 
     def add(self, entity, data, key=None):
         obj = self.store._create(self.co, entity, data)
@@ -499,6 +500,7 @@ def _seed_demo(s, scale):
                 "IncomeAccountRef": income["Sales of Product Income"],
                 "ExpenseAccountRef": cogs,
                 "AssetAccountRef": asset,
+                "TrackQtyOnHand": True,
                 "InvStartDate": inv_start,
                 "QtyOnHand": qty,
                 "Description": n,
@@ -515,6 +517,47 @@ def _seed_demo(s, scale):
                 "Type": "Service",
                 "UnitPrice": 59,
                 "IncomeAccountRef": income["Maintenance Contracts"],
+                "Active": False,
+            },
+        )
+        # a third level of categories (Parts:Equipment:Heat Pumps) with an item on the fourth
+        s.add(
+            "Item",
+            {"Name": "Heat Pumps" + sfx, "Type": "Category", "ParentRef": s.ref("Item", "Equipment" + sfx)},
+        )
+        hp48 = s.add(
+            "Item",
+            {
+                "Name": "Heat Pump HP-48" + sfx,
+                "Type": "Inventory",
+                "Sku": "HP-48" + sku,
+                "UnitPrice": 4800,
+                "PurchaseCost": 3100,
+                "IncomeAccountRef": income["Sales of Product Income"],
+                "ExpenseAccountRef": cogs,
+                "AssetAccountRef": asset,
+                "TrackQtyOnHand": True,
+                "InvStartDate": inv_start,
+                "QtyOnHand": 1,
+                "Description": "Heat Pump HP-48",
+                "Taxable": True,
+                "ParentRef": s.ref("Item", "Heat Pumps" + sfx),
+            },
+        )
+        s.not_invoiced.add(hp48["Id"])  # one in stock: not sold on the routine demo invoices
+        s.add(
+            "Item",
+            {
+                "Name": "Air Filter 20x20" + sfx,
+                "Type": "NonInventory",
+                "Sku": "FLT-2020" + sku,
+                "UnitPrice": 28,
+                "PurchaseCost": 11,
+                "IncomeAccountRef": income["Sales of Product Income"],
+                "ExpenseAccountRef": cogs,
+                "Description": "Air Filter 20x20 (size discontinued)",
+                "Taxable": True,
+                "ParentRef": s.ref("Item", "Parts" + sfx),
                 "Active": False,
             },
         )
@@ -625,7 +668,9 @@ def _seed_transactions(s, scale):
     items = [
         it
         for it in s.co.objects["Item"].values()
-        if it.get("Active") and it["Type"] in ("Service", "NonInventory", "Inventory")
+        if it.get("Active")
+        and it["Type"] in ("Service", "NonInventory", "Inventory")
+        and it["Id"] not in s.not_invoiced
     ]
     methods = ["Check", "Visa", "Cash", "MasterCard", "American Express", "Check"]
     deposit = s.ref("Account", "Business Checking")

@@ -39,13 +39,16 @@ ENTITIES = (
     "Employee",
     "Invoice",
     "Payment",
+    "InventoryAdjustment",
     "CompanyInfo",
     "Preferences",
 )
 ENTITY_BY_LOWER = {e.lower(): e for e in ENTITIES}
 TXN_ENTITIES = frozenset(("Invoice", "Payment"))
 SINGLETONS = frozenset(("CompanyInfo", "Preferences"))
-LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS
+# created and read, never changed or deleted (their effect on stock is done for good)
+CREATE_ONLY = frozenset(("InventoryAdjustment",))
+LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS - CREATE_ONLY
 READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
 NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
 # what QBO sends webhooks for: transactions and the lists the sync keeps, but not tax or employees
@@ -103,6 +106,29 @@ NO_SUBACCOUNTS = frozenset(
     )
 )
 ITEM_TYPES = ("Service", "Inventory", "NonInventory", "Category", "Group")
+ITEM_TYPE_BY_LOWER = {t.lower(): t for t in ITEM_TYPES}
+ITEM_MAX_LEVEL = 3  # four levels: a top-level category is Level 0, the deepest item Level 3
+ITEM_TEXT_LIMITS = (("Sku", 100), ("Description", 4000))
+# what a category can't carry: QBO categories have a name and a parent, no price, accounts or stock
+CATEGORY_DROPS = (
+    "IncomeAccountRef",
+    "ExpenseAccountRef",
+    "AssetAccountRef",
+    "UnitPrice",
+    "PurchaseCost",
+    "QtyOnHand",
+    "InvStartDate",
+    "TrackQtyOnHand",
+    "SalesTaxCodeRef",
+    "PurchaseTaxCodeRef",
+    "PrefVendorRef",
+    "Sku",
+    "Taxable",
+    "SalesTaxIncluded",
+    "PurchaseTaxIncluded",
+    "PurchaseDesc",
+)
+SHRINKAGE_ACCOUNT = "Inventory Shrinkage"  # QBO's default AdjustAccountRef of an inventory adjustment
 # a term's day counts and days of the month, and the values they may take
 TERM_DAYS = (
     ("DueDays", 0, 999),
@@ -128,7 +154,8 @@ READ_ONLY_FIELDS = {
     "Term": ("Type",),
     "Class": ("FullyQualifiedName", "SubClass"),
     "Department": ("FullyQualifiedName", "SubDepartment"),
-    "Item": ("FullyQualifiedName", "SubItem", "Level"),
+    # Item.SubItem is not here: a SubItem false sent in an update takes the item out of its category
+    "Item": ("FullyQualifiedName", "Level"),
     "Customer": ("FullyQualifiedName", "Balance", "BalanceWithJobs", "Job", "Level"),
     "Vendor": ("Balance",),
     "Invoice": ("TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt"),
@@ -223,13 +250,29 @@ class Store:
             return [copy.deepcopy(o) for o in objs if include_inactive or o.get("Active", True)]
 
     def create(self, realm_id, entity, data):
+        entity = canon_entity(entity)
+        if entity == "Item" and str(data.get("Type") or "").lower() == "inventory":
+            # QBO's UI has no tracking switch: an inventory item made there always tracks its stock
+            data = {"TrackQtyOnHand": True, **data}
         with self.lock:
-            return copy.deepcopy(self._create(self.company(realm_id), canon_entity(entity), data))
+            return copy.deepcopy(self._create(self.company(realm_id), entity, data))
 
     def update(self, realm_id, entity, obj_id, changes):
         """Sparse-merge `changes` as if someone edited the object in QBO's UI."""
         with self.lock:
             co, entity, cur = self._stored(realm_id, entity, obj_id)
+            changes = dict(changes)
+            if entity == "Item" and cur.get("Type") == "Inventory" and "QtyOnHand" in changes:
+                # QBO's UI changes stock only with "Adjust quantity", which records an adjustment
+                diff = float(changes.pop("QtyOnHand")) - float(cur.get("QtyOnHand") or 0)
+                if diff:
+                    line = {"ItemRef": {"value": cur["Id"]}, "QtyDiff": diff}
+                    adjustment = {
+                        "Line": [{"DetailType": "ItemAdjustmentLineDetail", "ItemAdjustmentLineDetail": line}]
+                    }
+                    self._create(co, "InventoryAdjustment", adjustment)
+                if not changes:
+                    return copy.deepcopy(cur)
             data = dict(changes, Id=str(obj_id), SyncToken=cur["SyncToken"])
             return copy.deepcopy(self._update(co, entity, data, sparse=True))
 
@@ -274,6 +317,10 @@ class Store:
                 return copy.deepcopy(self._void(co, entity, data))
             if op not in ("", "create", "update"):
                 raise invalid(f"Unsupported operation {operation}", "operation")
+            if entity in CREATE_ONLY and (op == "update" or data.get("Id") not in (None, "")):
+                raise unsupported("Update", entity)
+            if entity == "Item":
+                self._no_group_writes(co, data)
             if entity in READ_ONLY_ENTITIES:
                 raise unsupported("Create" if not data.get("Id") else "Update", entity)
             if entity in SINGLETONS and op == "create":
@@ -283,6 +330,13 @@ class Store:
             ):
                 return copy.deepcopy(self._update(co, entity, data, sparse=bool(data.get("sparse"))))
             return copy.deepcopy(self._create(co, entity, data))
+
+    @staticmethod
+    def _no_group_writes(co, data):
+        """Group items (bundles) are read-only through QBO's API: neither created nor changed."""
+        current = co.objects["Item"].get(str(data.get("Id") or ""))
+        if str(data.get("Type") or "").lower() == "group" or (current or {}).get("Type") == "Group":
+            raise invalid("Group items (bundles) can't be created or changed through the API.", "Type")
 
     # === CORE WRITES === #
 
@@ -425,11 +479,14 @@ class Store:
     def _name_keys(self, entity, obj):
         if entity in PARTY:
             keys = [("party", name_key(obj.get("DisplayName", "")))]
+        elif entity == "Item":
+            # an item's name is unique among all items, whatever their category
+            keys = [(entity, name_key(obj.get("Name", "")))]
         elif entity in HIERARCHY:
             keys = [(entity, name_key(obj.get("FullyQualifiedName", "")))]
         elif entity == "TaxAgency":
             keys = [(entity, name_key(obj.get("DisplayName", "")))]
-        elif entity in ("Invoice", "Payment") or entity in SINGLETONS:
+        elif entity in TXN_ENTITIES or entity in SINGLETONS or entity in CREATE_ONLY:
             return []
         else:
             keys = [(entity, name_key(obj.get("Name", "")))]
@@ -472,6 +529,8 @@ class Store:
                 before = copy.deepcopy(child)
                 child["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{child.get(leaf, '')}"
                 child["ParentRef"]["name"] = parent["FullyQualifiedName"]
+                if entity == "Item":
+                    child["Level"] = parent.get("Level", 0) + 1
                 self._index(co, entity, child, before)
 
     # === REFERENCES === #
@@ -642,19 +701,33 @@ class Store:
             obj[list_name] = {"TaxRateDetail": details}
 
     def _prep_item(self, co, obj, old):
+        raw = obj.get("Name")
+        if isinstance(raw, str) and any(c in raw for c in "\t\n\r"):
+            raise business("An item name can't contain a colon (:), a tab or a line break.", "Name")
         name = self._name(obj)
         if ":" in name:
-            raise business("An item name can't contain a colon (:).", "Name")
-        itype = obj.get("Type") or "NonInventory"
-        if itype not in ITEM_TYPES:
-            raise invalid(f"Invalid Item Type {itype}", "Type")
-        obj["Type"] = itype
-        parent = self._hierarchy(co, "Item", obj, old, name)
-        obj["SubItem"] = parent is not None
-        if parent is not None and parent.get("Type") != "Category":
-            raise business("An item's parent must be a category.", "ParentRef")
+            raise business("An item name can't contain a colon (:), a tab or a line break.", "Name")
+        for field, limit in ITEM_TEXT_LIMITS:
+            value = obj.get(field)
+            if value is None:
+                obj.pop(field, None)
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = obj[field] = str(value)
+            if not isinstance(value, str):
+                raise invalid(f"{field} must be text", field)
+            if len(value) > limit:
+                raise fault("2050", f"{field} is longer than {limit} characters ({len(value)})", field)
+        itype = self._item_type(obj, old)
+        if itype == "Category" and obj["Active"] is False:
+            raise business(
+                f"The category {name} can't be made inactive: QuickBooks keeps categories active. "
+                "Move its products and services to another category instead.",
+                "Active",
+            )
+        self._item_parent(co, obj, old, name, itype)
         if itype == "Category":
-            for f in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef", "UnitPrice", "QtyOnHand"):
+            for f in CATEGORY_DROPS:
                 obj.pop(f, None)
             return
         self._ref(co, obj, "IncomeAccountRef", "Account")
@@ -667,24 +740,190 @@ class Store:
             if obj.get(f) not in (None, ""):
                 obj[f] = float(obj[f])
         if itype == "Inventory":
-            if "AssetAccountRef" not in obj:
-                raise business(
-                    "An inventory item needs an inventory asset account (AssetAccountRef).", "AssetAccountRef"
-                )
-            if not obj.get("InvStartDate"):
-                raise business(
-                    "An inventory item needs an inventory start date (InvStartDate).", "InvStartDate"
-                )
-            if "IncomeAccountRef" not in obj or "ExpenseAccountRef" not in obj:
-                raise business(
-                    "An inventory item needs an income account and a cost of goods sold account.",
-                    "IncomeAccountRef",
-                )
-            obj["TrackQtyOnHand"] = True
-            obj["QtyOnHand"] = float(obj.get("QtyOnHand") or 0)
+            self._inventory(obj, old, name)
         else:
+            if "IncomeAccountRef" not in obj:
+                raise business(
+                    f"A {itype} item needs an income account (IncomeAccountRef).", "IncomeAccountRef"
+                )
             obj["TrackQtyOnHand"] = False
             obj.pop("QtyOnHand", None)
+            obj.pop("InvStartDate", None)
+
+    @staticmethod
+    def _item_type(obj, old):
+        """The item's Type: the one sent, else the one it had (else NonInventory); refuses QBO's no-gos."""
+        given = obj.get("Type")
+        if given in (None, ""):
+            itype = old["Type"] if old else "NonInventory"
+        else:
+            itype = ITEM_TYPE_BY_LOWER.get(str(given).lower())
+            if itype is None:
+                raise invalid(f"Invalid Item Type {given}", "Type")
+        obj["Type"] = itype
+        was = old["Type"] if old else None
+        if was == "Inventory" and itype != "Inventory":
+            raise business(
+                f"Inventory tracking can't be turned off: {old['Name']} is an inventory item and can't "
+                f"become a {itype} item.",
+                "Type",
+            )
+        if was is not None and was != itype and "Category" in (was, itype):
+            raise business(
+                "A category can't become a product or service, nor a product or service a category.", "Type"
+            )
+        return itype
+
+    def _item_parent(self, co, obj, old, name, itype):
+        """ParentRef (a category), SubItem, FullyQualifiedName and Level; at most four levels."""
+        sub = obj.pop("SubItem", None)
+        if sub is False or str(sub).lower() == "false":
+            obj.pop("ParentRef", None)  # SubItem false: a top-level item, whatever ParentRef says
+        elif sub not in (None, "") and not (obj.get("ParentRef") or {}).get("value"):
+            raise required("ParentRef", " (SubItem is true)")
+        parent = self._hierarchy(co, "Item", obj, old, name)
+        obj["SubItem"] = parent is not None
+        if parent is not None and parent.get("Type") != "Category":
+            raise business("An item's parent must be a category.", "ParentRef")
+        obj["Level"] = parent.get("Level", 0) + 1 if parent is not None else 0
+        below = self._depth_below(co, old["Id"]) if old is not None and itype == "Category" else 0
+        if obj["Level"] + below > ITEM_MAX_LEVEL:
+            raise business(
+                f"Categories nest at most {ITEM_MAX_LEVEL + 1} levels deep: {obj['FullyQualifiedName']} "
+                f"would put an item on level {obj['Level'] + below + 1}.",
+                "ParentRef",
+            )
+
+    @staticmethod
+    def _depth_below(co, item_id):
+        """How many levels of sub-items hang below the item `item_id` (0: none)."""
+        children = defaultdict(list)
+        for it in co.objects["Item"].values():
+            pid = (it.get("ParentRef") or {}).get("value")
+            if pid:
+                children[pid].append(it["Id"])
+        depth, level, seen = 0, [item_id], {item_id}
+        while True:
+            level = [c for pid in level for c in children.get(pid, ()) if c not in seen]
+            if not level:
+                return depth
+            seen.update(level)
+            depth += 1
+
+    @staticmethod
+    def _inventory(obj, old, name):
+        """An inventory item's stock fields; QtyOnHand of an existing one changes only by adjustment."""
+        for field, what in (
+            ("IncomeAccountRef", "an income account"),
+            ("ExpenseAccountRef", "a cost of goods sold account"),
+            ("AssetAccountRef", "an inventory asset account"),
+        ):
+            if field not in obj:
+                raise business(f"An inventory item needs {what} ({field}).", field)
+        tracking = obj.get("TrackQtyOnHand")
+        tracking = (
+            tracking if isinstance(tracking, bool) or tracking is None else str(tracking).lower() == "true"
+        )
+        existing = old is not None and old["Type"] == "Inventory"
+        if existing:
+            if tracking is False:
+                raise business(
+                    f"Inventory tracking can't be turned off: {name} keeps TrackQtyOnHand true.",
+                    "TrackQtyOnHand",
+                )
+            obj["QtyOnHand"] = old.get("QtyOnHand", 0.0)  # a QtyOnHand sent is ignored: adjust instead
+            if not obj.get("InvStartDate"):
+                obj["InvStartDate"] = old.get("InvStartDate")
+        else:
+            if tracking is not True:
+                raise business("An inventory item needs TrackQtyOnHand true.", "TrackQtyOnHand")
+            if obj.get("QtyOnHand") in (None, ""):
+                raise business("An inventory item needs its quantity on hand (QtyOnHand).", "QtyOnHand")
+            if isinstance(obj["QtyOnHand"], bool):
+                raise invalid("QtyOnHand must be a number", "QtyOnHand")
+            obj["QtyOnHand"] = float(obj["QtyOnHand"])
+        obj["TrackQtyOnHand"] = True
+        if not obj.get("InvStartDate"):
+            raise business("An inventory item needs an inventory start date (InvStartDate).", "InvStartDate")
+        start = parse_date(obj["InvStartDate"])
+        if start is None:
+            raise invalid(f"InvStartDate {str(obj['InvStartDate'])[:40]!r} is not a date", "InvStartDate")
+        obj["InvStartDate"] = start.isoformat()
+
+    def _prep_inventoryadjustment(self, co, obj, old):
+        lines = obj.get("Line")
+        if not lines or not isinstance(lines, list):
+            raise required("Line")
+        out = []
+        for i, given in enumerate(lines):
+            if not isinstance(given, dict):
+                raise invalid("Each Line must be an object", "Line")
+            dtype = given.get("DetailType")
+            if not dtype:
+                raise required(f"Line[{i}].DetailType")
+            if dtype != "ItemAdjustmentLineDetail":
+                raise invalid(f"Unsupported Line DetailType {dtype}", f"Line[{i}].DetailType")
+            label = f"Line[{i}].ItemAdjustmentLineDetail"
+            det = given.get("ItemAdjustmentLineDetail")
+            if not isinstance(det, dict):
+                raise required(label)
+            det = dict(det)
+            item = self._ref(co, det, "ItemRef", "Item", label=f"{label}.ItemRef", is_required=True)
+            if item.get("Type") != "Inventory":
+                raise business(
+                    f"{item['Name']} is a {item.get('Type')} item: only inventory items have a quantity "
+                    "to adjust.",
+                    f"{label}.ItemRef",
+                )
+            qty = det.get("QtyDiff")
+            if qty in (None, ""):
+                raise required(f"{label}.QtyDiff")
+            if isinstance(qty, bool) or not isinstance(qty, (int, float, str)):
+                raise invalid("QtyDiff must be a number", f"{label}.QtyDiff")
+            det["QtyDiff"] = float(qty)
+            line = {"Id": str(i + 1), "LineNum": i + 1, "DetailType": dtype, "ItemAdjustmentLineDetail": det}
+            if given.get("Description"):
+                line["Description"] = str(given["Description"])
+            out.append(line)
+        obj["Line"] = out
+        given_date = obj.get("AdjustDate") or obj.get("TxnDate")
+        when = parse_date(given_date) if given_date else self.today()
+        if when is None:
+            raise invalid(f"{str(given_date)[:40]!r} is not a date", "TxnDate")
+        obj["TxnDate"] = when.isoformat()
+        if "AdjustDate" in obj:
+            obj["AdjustDate"] = when.isoformat()
+        if obj.get("AdjustAccountRef") in (None, "", {}):
+            obj["AdjustAccountRef"] = {"value": self._shrinkage_account(co)["Id"]}
+        self._ref(co, obj, "AdjustAccountRef", "Account")
+
+    def _shrinkage_account(self, co):
+        """QBO's default account for inventory adjustments, created the first time one is needed."""
+        for acc in co.objects["Account"].values():
+            if name_key(acc.get("FullyQualifiedName", "")) == name_key(SHRINKAGE_ACCOUNT) and acc.get(
+                "Active"
+            ):
+                return acc
+        return self._create(
+            co,
+            "Account",
+            {
+                "Name": SHRINKAGE_ACCOUNT,
+                "AccountType": "Cost of Goods Sold",
+                "AccountSubType": "SuppliesMaterialsCogs",
+            },
+        )
+
+    def _apply_adjustment(self, co, adjustment):
+        """Move each adjusted item's QtyOnHand; the item changes as any write does (SyncToken, CDC)."""
+        diffs = defaultdict(float)
+        for line in adjustment["Line"]:
+            det = line["ItemAdjustmentLineDetail"]
+            diffs[det["ItemRef"]["value"]] += det["QtyDiff"]
+        for item_id in sorted(diffs, key=id_sort_key):
+            item = co.objects["Item"][item_id]
+            item["QtyOnHand"] = round(float(item.get("QtyOnHand") or 0) + diffs[item_id], 6) + 0.0
+            self._touch(co, "Item", item, "Update")
 
     def _party_name(self, obj, entity):
         parts = [obj.get(f) for f in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
@@ -949,6 +1188,8 @@ class Store:
             self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
+        if entity == "InventoryAdjustment":
+            self._apply_adjustment(co, obj)
         if entity == "TaxAgency" and old is None:
             self._add_agency_payable(co, obj)
         if entity == "Payment":
