@@ -1,12 +1,12 @@
 {
     "name": "QuickBooks Online Connector",
     "summary": "Connect an Odoo company to QuickBooks Online and keep both in step",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/werx/werx_quickbooks",
     "author": "Werx",
     "license": "LGPL-3",
-    "depends": ["account", "analytic", "mail"],
+    "depends": ["account", "analytic", "mail", "product"],
     "external_dependencies": {"python": ["python-quickbooks", "requests-oauthlib"]},
     "data": [
         "security/werx_quickbooks_security.xml",
@@ -16,6 +16,7 @@
         "views/qbo_sync_run_views.xml",
         "views/qbo_connection_views.xml",
         "views/qbo_list_views.xml",
+        "views/qbo_catalog_views.xml",
         "wizard/qbo_connect_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",

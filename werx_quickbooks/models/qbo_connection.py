@@ -858,7 +858,7 @@ class QBOConnection(models.Model):
         for (model, connection), group in by_list.items():
             self._qbo_each(connection, lambda c, m=model, g=group: c._qbo_locked_request(
                 lambda: self.env[m]._qbo_retry(g), g))
-        for name in self._qbo_list_models():
+        for name in self._qbo_mapped_models():
             queued = self.env[name].search([('create_requested', '=', True)])
             for connection, mappings in queued.grouped('connection_id').items():
                 self._qbo_each(connection, lambda c, m=mappings: c._qbo_locked_request(

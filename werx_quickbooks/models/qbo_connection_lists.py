@@ -28,7 +28,7 @@ def _mappings(model, string):
 
 
 class QBOConnection(models.Model):
-    _inherit = 'qbo.connection'
+    _inherit = 'qbo.connection'  # pylint: disable=consider-merging-classes-inherited
 
     lists_cursor = fields.Datetime(
         'Lists Synced Up To', copy=False, readonly=True,
@@ -54,6 +54,11 @@ class QBOConnection(models.Model):
                     self.env[model]._qbo_domain(connection)
                     + [('match_state', 'in', REVIEW_STATES)])
                 for model in self._qbo_list_models())
+
+    @api.model
+    def _qbo_mapped_models(self):
+        """Return every mapped model (lists, and the catalog and others that extend this)."""
+        return self._qbo_list_models()
 
     @api.depends('last_sync_run_id', 'initial_import_state')
     def _compute_lists_progress(self):

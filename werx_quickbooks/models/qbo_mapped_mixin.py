@@ -40,6 +40,7 @@ SYNC_CONTEXT = {'tracking_disable': True, 'mail_create_nolog': True, 'mail_notra
 MATCH_STATES = [
     ('matched', 'Matched'),
     ('created', 'Created in Odoo'),
+    ('sent', 'Created in QuickBooks'),
     ('not_needed', 'No Odoo Record Needed'),
     ('unmatched', 'To Review'),
     ('conflict', 'Conflict'),
@@ -59,6 +60,7 @@ class QBOMappedMixin(models.AbstractModel):
     _qbo_odoo_field = None        # Many2one on the mapping to the Odoo record
     _qbo_sync_sequence = 100      # import order (lower first)
     _qbo_in_cdc = True            # False for TaxCode / TaxRate: polled with a query
+    _qbo_where = ''               # a part of the entity only (Items: categories, or products)
     # True when the matcher's kind says what the record is (a term's due rule, a tax's rate and
     # use): only the same kind may match, and one Odoo record of that kind is the match.
     _qbo_kind_exact = False
@@ -271,7 +273,7 @@ class QBOMappedMixin(models.AbstractModel):
     @api.model
     def _qbo_fetch_pages(self, state):
         """Return an iterator over pages of this list from QBO, inactive records included."""
-        return state['client'].query_pages(self._qbo_entity, include_inactive=True,
+        return state['client'].query_pages(self._qbo_entity, where=self._qbo_where, include_inactive=True,
                                            page_size=const.PAGE_SIZE)
 
     @api.model
@@ -295,7 +297,7 @@ class QBOMappedMixin(models.AbstractModel):
             if number == 0 and run:
                 # A short first page is the whole list: no count call needed.
                 total = len(page) if len(page) < const.PAGE_SIZE else state['client'].count(
-                    self._qbo_entity, include_inactive=True)
+                    self._qbo_entity, where=self._qbo_where, include_inactive=True)
                 run._set_total(self._qbo_entity, total, label=self._qbo_label)
             seen += len(page)
             self._qbo_import_page(page, state)

@@ -311,7 +311,7 @@ class QBOSyncChange(models.Model):
     @api.model
     def _selection_odoo_record(self):
         models_ = ('account.account', 'account.payment.term', 'account.analytic.account', 'account.tax',
-                   'account.tax.group', 'account.payment.method.line')
+                   'account.tax.group', 'account.payment.method.line', 'product.product', 'product.category')
         return [(name, self.env[name]._description) for name in models_]
 
     applied = fields.Boolean(readonly=True, help='Not applied: the change waits for review, or the Odoo '

@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_books,
+    test_catalog,
     test_connect,
     test_connect_oauth,
     test_hostile_replies,

@@ -1,0 +1,459 @@
+"""QBO Items <-> Odoo products (both ways) and QBO categories <-> product categories."""
+
+from datetime import datetime
+
+from odoo import api, fields, models
+
+from ..qbo import catalog, matcher
+from ..qbo.errors import QBOError
+from . import qbo_mapped_mixin, qbo_push  # noqa: F401 - the mixins' models are defined first
+from .qbo_mapped_mixin import SYNC_CONTEXT
+
+# What a product takes from QuickBooks (the followed values) and the Odoo field it goes to.
+PRODUCT_FIELDS = {
+    'name': 'name', 'sku': 'default_code', 'unit_price': 'list_price', 'purchase_cost': 'standard_price',
+    'description': 'description_sale', 'purchase_description': 'description_purchase',
+}
+# Odoo product fields whose change is sent to QuickBooks.
+WATCHED_FIELDS = frozenset(PRODUCT_FIELDS.values()) | {
+    'active', 'type', 'categ_id', 'sale_ok', 'purchase_ok', 'property_account_income_id',
+    'property_account_expense_id', 'qbo_item_type', 'qbo_income_account_id', 'qbo_expense_account_id',
+    'product_template_attribute_value_ids',
+}
+ITEM_TYPES = [('Service', 'Service'), ('NonInventory', 'Non-inventory'), ('Inventory', 'Inventory')]
+
+
+class QBOItemCategory(models.Model):
+    """A QuickBooks category (an Item of type Category): a product category in Odoo, hierarchy kept."""
+
+    _name = 'qbo.item.category'
+    _inherit = 'qbo.mapped.mixin'
+    _description = 'QuickBooks product category'
+
+    _qbo_entity = 'Item'
+    _qbo_label = 'Product Categories'
+    _qbo_odoo_field = 'category_id'
+    _qbo_sync_sequence = 200
+    _qbo_where = "Type = 'Category'"
+    _qbo_odoo_rights_group = 'product.group_product_manager'
+
+    category_id = fields.Many2one('product.category', string='Odoo Category', index=True, ondelete='set null')
+    parent_id = fields.Many2one('qbo.item.category', string='Parent Category', readonly=True,
+                                ondelete='set null')
+
+    _sql_constraints = [
+        ('category_unique', 'unique(connection_id, realm_id, category_id)',
+         'This product category is already linked to another QuickBooks category.'),
+    ]
+
+    @api.model
+    def _qbo_accepts(self, obj):
+        return isinstance(obj, dict) and obj.get('Type') == catalog.CATEGORY
+
+    @api.model
+    def _qbo_map(self, obj, state):
+        return catalog.map_category(obj)
+
+    @api.model
+    def _qbo_odoo_candidates(self, state):
+        categories = self.env['product.category'].search_fetch([], ['name', 'complete_name'])
+        return [{'ref': c.id, 'key': None, 'kind': None, 'label': c.complete_name,
+                 'names': list(dict.fromkeys(matcher.name_keys(c.complete_name.replace(' / ', ':'))
+                                             + matcher.name_keys(c.name)))} for c in categories]
+
+    @api.model
+    def _qbo_odoo_create_values(self, values, state):
+        parent = self.search(self._qbo_domain(state['connection'])
+                             + [('qbo_id', '=', values.get('parent_qbo_id') or '-')], limit=1)
+        return {'name': values['name'], 'parent_id': parent.category_id.id or False}
+
+    @api.model
+    def _qbo_link_parents(self, values_list, state):
+        """Link parents, then give the categories Odoo created the same hierarchy as in QuickBooks."""
+        res = super()._qbo_link_parents(values_list, state)
+        children = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection'])
+            + [('qbo_id', 'in', [v['qbo_id'] for v in values_list if v.get('parent_qbo_id')]),
+               ('match_state', '=', 'created'), ('category_id', '!=', False), ('parent_id', '!=', False)])
+        for child in children:
+            parent = child.parent_id.category_id
+            if parent and child.category_id.parent_id != parent:
+                child.category_id.with_context(**SYNC_CONTEXT).parent_id = parent
+        return res
+
+    @api.model
+    def _qbo_odoo_owned(self, record, state):
+        # Product categories belong to no company in Odoo: the connection that made or linked one
+        # keeps its name in step, unless another company's connection syncs a catalog too.
+        return not state['connection']._qbo_catalog_shared()
+
+    @api.model
+    def _qbo_odoo_set_active(self, records, active):
+        return  # QuickBooks categories are always active; Odoo categories have no archive
+
+
+class QBOItem(models.Model):
+    """A QuickBooks product or service (Item of type Service, NonInventory or Inventory)."""
+
+    _name = 'qbo.item'
+    _inherit = ['qbo.mapped.mixin', 'qbo.push.mixin']
+    _description = 'QuickBooks product or service'
+
+    _qbo_entity = 'Item'
+    _qbo_label = 'Products & Services'
+    _qbo_push_label = 'Products & Services sent to QuickBooks'
+    _qbo_odoo_field = 'product_id'
+    _qbo_sync_sequence = 210
+    _qbo_where = "Type IN ('Service', 'NonInventory', 'Inventory')"
+    _qbo_odoo_rights_group = 'product.group_product_manager'
+
+    product_id = fields.Many2one('product.product', string='Odoo Product', index=True, ondelete='set null',
+                                 check_company=True)
+    item_type = fields.Selection(ITEM_TYPES, string='QuickBooks Type', readonly=True)
+    sku = fields.Char('SKU', readonly=True)
+    unit_price = fields.Float('Sales Price', readonly=True, digits='Product Price')
+    purchase_cost = fields.Float('Cost', readonly=True, digits='Product Price')
+    qty_on_hand = fields.Float('Quantity on Hand', readonly=True)
+    category_mapping_id = fields.Many2one('qbo.item.category', string='Category', readonly=True,
+                                          ondelete='set null')
+    income_account_qbo_id = fields.Char(readonly=True)
+    expense_account_qbo_id = fields.Char(readonly=True)
+    asset_account_qbo_id = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        ('product_unique', 'unique(connection_id, realm_id, product_id)',
+         'This product is already linked to another QuickBooks item.'),
+    ]
+
+    # === PULL: QuickBooks -> Odoo === #
+
+    @api.model
+    def _qbo_accepts(self, obj):
+        return isinstance(obj, dict) and obj.get('Type') != catalog.CATEGORY
+
+    @api.model
+    def _qbo_map(self, obj, state):
+        return catalog.map_item(obj)
+
+    @api.model
+    def _qbo_prepare(self, state):
+        super()._qbo_prepare(state)
+        connection = state['connection']
+        accounts = self.env['qbo.account'].search_read(
+            self.env['qbo.account']._qbo_domain(connection) + [('account_id', '!=', False)],
+            ['qbo_id', 'account_id'], load=None)
+        state['account_of'] = {row['qbo_id']: row['account_id'] for row in accounts}
+        # Odoo account -> its (active) QuickBooks account mapping, for what a product sends.
+        state['qbo_account_of'] = {row['account_id']: row['id'] for row in accounts}
+        categories = self.env['qbo.item.category'].with_context(active_test=False).search_read(
+            self.env['qbo.item.category']._qbo_domain(connection), ['qbo_id', 'category_id'], load=None)
+        state['category_mapping_of'] = {row['qbo_id']: row['id'] for row in categories}
+        state['category_of'] = {row['qbo_id']: row['category_id'] for row in categories}
+        state['storable'] = 'is_storable' in self.env['product.product']._fields
+        return state
+
+    @api.model
+    def _qbo_mapping_values(self, values, state):
+        vals = super()._qbo_mapping_values(values, state)
+        vals.update({
+            'item_type': values['item_type'], 'sku': values['sku'], 'unit_price': values['unit_price'],
+            'purchase_cost': values['purchase_cost'], 'qty_on_hand': values['qty_on_hand'],
+            'category_mapping_id': state['category_mapping_of'].get(values.get('parent_qbo_id')) or False,
+            'income_account_qbo_id': values['income_account_qbo_id'] or False,
+            'expense_account_qbo_id': values['expense_account_qbo_id'] or False,
+            'asset_account_qbo_id': values['asset_account_qbo_id'] or False,
+            'last_direction': 'qbo2odoo',
+        })
+        return vals
+
+    @api.model
+    def _qbo_kind(self, item_type):
+        return 'service' if item_type == 'Service' else 'goods'
+
+    @api.model
+    def _qbo_remote(self, values, state):
+        return {'ref': values['qbo_id'], 'key': values['sku'] or None,
+                'kind': self._qbo_kind(values['item_type']), 'names': matcher.name_keys(values['name'])}
+
+    @api.model
+    def _qbo_odoo_candidates(self, state):
+        company = state['company']
+        products = self.env['product.product'].with_context(active_test=False).search_fetch(
+            [('company_id', 'in', [False, company.id]), ('type', 'in', ('service', 'consu'))],
+            ['default_code', 'type', 'display_name'])
+        plain = products.with_context(display_default_code=False)
+        return [{'ref': p.id, 'key': p.default_code or None,
+                 'kind': 'service' if p.type == 'service' else 'goods',
+                 'names': matcher.name_keys(plain.browse(p.id).display_name), 'label': p.display_name}
+                for p in products]
+
+    def _qbo_compatible(self, remote_kind, local_kind):
+        return remote_kind == local_kind
+
+    @api.model
+    def _qbo_followed_values(self, values, state):
+        followed = {key: values[key] for key in PRODUCT_FIELDS}
+        followed.update({
+            'item_type': values['item_type'],
+            'category': values.get('parent_qbo_id') or False,
+            'income_account': values['income_account_qbo_id'] or False,
+            'expense_account': values['expense_account_qbo_id'] or False,
+            'active': values['active'],
+        })
+        return followed
+
+    @api.model
+    def _qbo_type_values(self, item_type, state):
+        vals = {'type': 'service' if item_type == 'Service' else 'consu'}
+        if state['storable']:
+            vals['is_storable'] = item_type == 'Inventory'
+        return vals
+
+    @api.model
+    def _qbo_odoo_values(self, followed, state, only=None):
+        """Return the Odoo product values for (some of) the followed values."""
+        vals = {}
+        for key, fname in PRODUCT_FIELDS.items():
+            if key in followed and (only is None or key in only):
+                vals[fname] = followed[key] if followed[key] is not False else (
+                    0.0 if fname in ('list_price', 'standard_price') else False)
+        if 'sku' in vals:
+            vals['default_code'] = vals['default_code'] or False
+        if 'item_type' in followed and (only is None or 'item_type' in only):
+            vals.update(self._qbo_type_values(followed['item_type'], state))
+        if 'category' in followed and (only is None or 'category' in only) and followed['category']:
+            category = state['category_of'].get(followed['category'])
+            if category:
+                vals['categ_id'] = category
+        for key, fname in (('income_account', 'property_account_income_id'),
+                           ('expense_account', 'property_account_expense_id')):
+            if key in followed and (only is None or key in only) and followed[key]:
+                account = state['account_of'].get(followed[key])
+                if account:
+                    vals[fname] = account
+        return vals
+
+    @api.model
+    def _qbo_odoo_create_values(self, values, state):
+        vals = self._qbo_odoo_values(self._qbo_followed_values(values, state), state)
+        vals.update(company_id=state['company'].id, sale_ok=True, purchase_ok=values['item_type'] != 'Service'
+                    or bool(values['expense_account_qbo_id']), active=values['active'])
+        return vals
+
+    @api.model
+    def _qbo_odoo_update_values(self, mapping, changed, values, state):
+        vals = self._qbo_odoo_values(values and self._qbo_followed_values(values, state), state, only=changed)
+        product = mapping.product_id
+        if 'name' in vals and len(product.product_tmpl_id.product_variant_ids) > 1:
+            # A variant's QuickBooks name holds its attributes; the template's name stays Odoo's.
+            vals.pop('name')
+        return vals
+
+    @api.model
+    def _qbo_odoo_owned(self, record, state):
+        if record.company_id:
+            return record.company_id == state['company']
+        return not state['connection']._qbo_catalog_shared()
+
+    @api.model
+    def _qbo_update(self, mapping, values, state):
+        """A product changed on both sides since the last sync: the Defaults tab's policy decides."""
+        if mapping.need_push and mapping.product_id and not values['deleted']:
+            policy = state['connection'].conflict_policy
+            odoo_time = mapping.product_id.write_date
+            qbo_time = values['qbo_updated_at']
+            odoo_wins = policy == 'odoo' or (policy == 'newest' and qbo_time and odoo_time
+                                             and odoo_time > qbo_time)
+            if odoo_wins:
+                self._qbo_keep_odoo(mapping, values, state)
+                return
+        super()._qbo_update(mapping, values, state)
+
+    @api.model
+    def _qbo_keep_odoo(self, mapping, values, state):
+        """Odoo wins: QuickBooks' values are logged as not applied; the push sends Odoo's over them."""
+        followed = self._qbo_followed_values(values, state)
+        old = mapping.qbo_followed or {}
+        changed = {key: value for key, value in followed.items() if old.get(key) != value}
+        lost = self._qbo_odoo_values(followed, state, only=changed)
+        record = mapping.product_id
+        lost = {fname: value for fname, value in lost.items() if fname in record._fields}
+        self._qbo_log_changes(mapping, record, lost, state, applied=False)
+        mapping_vals = self._qbo_mapping_values(values, state)
+        mapping_vals.pop('qbo_id')
+        mapping_vals.update(last_synced_at=fields.Datetime.now(), need_push=True,
+                            match_note=self.env._('Changed on both sides: Odoo wins (Defaults tab); '
+                                                  "QuickBooks' values are in the run's log."))
+        mapping.with_context(**SYNC_CONTEXT).write(mapping_vals)
+
+    # === PUSH: Odoo -> QuickBooks === #
+
+    @api.model
+    def _qbo_push_work(self, state):
+        connection = state['connection']
+        company = state['company']
+        changed = self.search(self._qbo_domain(connection) + [('need_push', '=', True),
+                                                              ('product_id', '!=', False)])
+        # New: products that can be sold or bought, of this company or none, with no QuickBooks item
+        # here, and not waiting for the user on a QuickBooks item that may be them.
+        self.env.cr.execute("""
+            SELECT p.id FROM product_product p
+              JOIN product_template t ON t.id = p.product_tmpl_id
+             WHERE p.active AND t.active AND (t.sale_ok OR t.purchase_ok)
+               AND t.type IN ('service', 'consu')
+               AND (t.company_id IS NULL OR t.company_id = %s)
+               AND NOT EXISTS (SELECT 1 FROM qbo_item m WHERE m.product_id = p.id
+                                  AND m.connection_id = %s AND m.realm_id = %s)
+             ORDER BY p.id""", [company.id, connection.id, connection.realm_id])
+        new_ids = [row[0] for row in self.env.cr.fetchall()]
+        if new_ids and connection._qbo_catalog_shared():
+            # Products shared by companies go only with the connection of their own company.
+            new_ids = self.env['product.product'].browse(new_ids).filtered('company_id').ids
+        work = [(mapping.product_id, mapping) for mapping in changed]
+        new = self.env['product.product'].browse(new_ids)
+        work += self._qbo_push_link_waiting(new, state)
+        return work
+
+    @api.model
+    def _qbo_push_link_waiting(self, products, state):
+        """Bind new products to an unlinked QuickBooks item of the same SKU or name; return the rest.
+
+        The same SKU is the same product: it is linked. The same name follows the Defaults tab
+        (link, or send under a differentiated name); never a silent duplicate.
+        """
+        if not products:
+            return []
+        connection = state['connection']
+        waiting = self.search(self._qbo_domain(connection) + [('product_id', '=', False)])
+        by_sku = {m.sku: m for m in waiting if m.sku}
+        by_name = {}
+        for mapping in waiting:
+            for key in matcher.name_keys(mapping.name):
+                by_name.setdefault(key, mapping)
+        rest = []
+        plain = products.with_context(display_default_code=False)
+        for product in plain:
+            mapping = by_sku.get(product.default_code) if product.default_code else None
+            if mapping is None and connection.name_clash == 'link':
+                mapping = next((by_name[k] for k in matcher.name_keys(product.display_name)
+                                if k in by_name), None)
+            if mapping is not None and mapping.product_id:
+                mapping = None
+            if mapping is not None and self._qbo_kind(mapping.item_type) == (
+                    'service' if product.type == 'service' else 'goods'):
+                mapping.with_context(**SYNC_CONTEXT).write({
+                    'product_id': product.id, 'match_state': 'matched', 'need_push': True,
+                    'match_note': self.env._('Linked to the Odoo product of the same SKU or name')})
+                rest.append((product, mapping))
+                continue
+            rest.append((product, self.browse()))
+        return rest
+
+    @api.model
+    def _qbo_push_values(self, product, mapping, state):
+        """Return the plain values catalog.item_to_qbo needs for ``product``."""
+        connection = state['connection']
+        product = product.with_company(state['company'])
+        template = product.product_tmpl_id
+        item_type = template.qbo_item_type or connection.item_type_default
+        if item_type in (False, 'auto'):
+            if product.type == 'service':
+                item_type = 'Service'
+            elif state['storable'] and product.is_storable and connection.asset_account_id:
+                item_type = 'Inventory'
+            else:
+                item_type = 'NonInventory'
+        qbo_account_of = state['qbo_account_of']
+        category = product.categ_id
+        income = template.qbo_income_account_id or self.env['qbo.account'].browse(qbo_account_of.get(
+            product.property_account_income_id.id or category.property_account_income_categ_id.id))
+        expense = template.qbo_expense_account_id or self.env['qbo.account'].browse(qbo_account_of.get(
+            product.property_account_expense_id.id or category.property_account_expense_categ_id.id))
+        return {
+            'name': self._qbo_push_name(product, mapping, state),
+            'item_type': item_type,
+            'sku': product.default_code or '',
+            'description': product.description_sale or '',
+            'purchase_description': product.description_purchase or '',
+            'unit_price': product.lst_price,
+            'purchase_cost': product.standard_price,
+            'income_account_qbo_id': income.qbo_id if income else connection.income_account_id.qbo_id,
+            'expense_account_qbo_id': (expense.qbo_id if expense else connection.expense_account_id.qbo_id)
+            if (product.purchase_ok or item_type == 'Inventory') else None,
+            'asset_account_qbo_id': connection.asset_account_id.qbo_id,
+            'parent_qbo_id': self.env['qbo.item.category'].search(
+                self.env['qbo.item.category']._qbo_domain(connection) + [('category_id', '=', category.id)],
+                limit=1).qbo_id or None,
+            'active': product.active,
+            'qty_on_hand': product.qty_available if state['storable'] and item_type == 'Inventory' else 0.0,
+            'inv_start_date': fields.Date.to_string(fields.Date.context_today(self)),
+        }
+
+    @api.model
+    def _qbo_push_name(self, product, mapping, state):
+        name = product.with_context(display_default_code=False).display_name
+        if mapping and mapping.name and catalog.clean_name(name) != catalog.clean_name(mapping.name) \
+                and mapping.name.startswith(catalog.clean_name(name)[:60]) and mapping.name.endswith(')'):
+            return mapping.name   # sent before under a differentiated name: keep it
+        return name
+
+    @api.model
+    def _qbo_push_data(self, product, mapping, state):
+        values = self._qbo_push_values(product, mapping, state)
+        if not values['income_account_qbo_id']:
+            raise QBOError(self.env._(
+                'It has no income account that QuickBooks knows: give it (or its category) an account '
+                'imported from QuickBooks, or set the default income account on the Defaults tab.'))
+        if values['item_type'] == 'Inventory' and not values['expense_account_qbo_id']:
+            raise QBOError(self.env._(
+                'An inventory item needs a cost of goods sold account that QuickBooks knows (Defaults tab).'))
+        current = None
+        if mapping:
+            current = {'Id': mapping.qbo_id, 'SyncToken': mapping.sync_token, 'Type': mapping.item_type,
+                       'SubItem': bool(mapping.parent_qbo_id)}
+        return catalog.item_to_qbo(values, current)
+
+    @api.model
+    def _qbo_push_bind(self, product, mapping, obj, item, state):
+        values = self._qbo_map(obj, state)
+        vals = self._qbo_mapping_values(values, state)
+        revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
+        vals.update(last_synced_at=fields.Datetime.now(), last_direction='odoo2qbo', last_error=False,
+                    # Changed in Odoo while the batch was on its way (or waiting after a crash): again.
+                    need_push=bool(revision and product.write_date and product.write_date > revision))
+        if mapping:
+            vals.pop('qbo_id')
+            mapping.with_context(**SYNC_CONTEXT).write(vals)
+            return mapping
+        existing = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', '=', values['qbo_id'])], limit=1)
+        vals.update(product_id=product.id, match_state='sent',
+                    match_note=self.env._('Created in QuickBooks from Odoo'))
+        if existing:   # QuickBooks named an item the pull already brought in (a name clash linked)
+            vals.pop('qbo_id')
+            existing.with_context(**SYNC_CONTEXT).write(vals)
+            return existing
+        vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id)
+        return self.with_context(**SYNC_CONTEXT).create(vals)
+
+    @api.model
+    def _qbo_push_clash(self, product, item, error, state):
+        """QuickBooks already has an item of this name: link to it, or send with a differentiator."""
+        connection = state['connection']
+        name = item['data']['Name']
+        if connection.name_clash == 'link':
+            found = state['client'].query("SELECT * FROM Item WHERE Name = '%s'" % name.replace("'", "\\'")) \
+                .get('Item') or []
+            found = [obj for obj in found if isinstance(obj, dict) and obj.get('Type') != catalog.CATEGORY]
+            taken = found and self.search(self._qbo_domain(connection) + [
+                ('qbo_id', '=', str(found[0].get('Id'))), ('product_id', '!=', False)], limit=1)
+            if found and not taken:
+                with self.env.cr.savepoint():
+                    linked = self._qbo_push_bind(product, self.browse(), found[0], item, state)
+                    linked.with_context(qbo_sync=True).write({
+                        'match_state': 'matched', 'need_push': True,
+                        'match_note': self.env._(
+                            'Linked to the QuickBooks item of the same name (Defaults tab)')})
+                return None
+        mark = product.default_code or str(product.id)
+        return dict(item['data'], Name=catalog.differentiated(name, mark))

@@ -1,0 +1,244 @@
+"""The push half of the sync: Odoo records to QuickBooks in batches of 30, through an outbox.
+
+One engine for every entity that syncs both ways (products now; customers, vendors and
+documents later). A mapped model that pushes inherits ``qbo.push.mixin`` and declares only
+what differs: which Odoo records go (``_qbo_push_work``), the QBO JSON of one
+(``_qbo_push_data``), and how a reply binds (``_qbo_push_bind``).
+
+Idempotency: a batch is stored in ``qbo.outbox`` and committed before it is sent, under its
+own ``requestid``. A crash between QuickBooks' reply and the local bind leaves the batch
+pending; the next run sends it again under the same ``requestid``, QuickBooks replays its
+first reply, and the records are bound: never a second QuickBooks record.
+"""
+
+import logging
+import uuid
+
+from odoo import api, fields, models
+
+from ..qbo import const
+from ..qbo.errors import DuplicateName, QBOError, StaleObject, error_from_batch_item
+
+_logger = logging.getLogger(__name__)
+
+
+class QBOOutbox(models.Model):
+    """A batch of writes to QuickBooks: stored before it is sent, so it can be sent again as it was."""
+
+    _name = 'qbo.outbox'
+    _description = 'QuickBooks Batch to Send'
+    _order = 'id'
+
+    connection_id = fields.Many2one('qbo.connection', required=True, index=True, ondelete='cascade',
+                                    readonly=True)
+    company_id = fields.Many2one(related='connection_id.company_id', store=True)
+    realm_id = fields.Char(required=True, readonly=True)
+    model = fields.Char('Mapped Model', required=True, readonly=True)
+    request_id = fields.Char('Request ID', required=True, readonly=True, copy=False)
+    state = fields.Selection([('pending', 'Waiting for QuickBooks'), ('done', 'Done')],
+                             required=True, default='pending', index=True, readonly=True)
+    # [{'bId', 'operation', 'entity', 'data', 'res_id', 'mapping_id', 'revision'}]
+    items = fields.Json(required=True, readonly=True)
+    attempts = fields.Integer(readonly=True)
+    done_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        ('request_id_unique', 'unique(request_id)', 'A QuickBooks request ID is used once.'),
+    ]
+
+    @api.autovacuum
+    def _gc_done(self):
+        """Done batches are only kept as long as the run log."""
+        days = int(self.env['ir.config_parameter'].sudo().get_param('werx_quickbooks.log_retention_days', 90))
+        self.search([('state', '=', 'done'),
+                     ('done_at', '<', fields.Datetime.subtract(fields.Datetime.now(), days=days))]).unlink()
+
+
+class QBOPushMixin(models.AbstractModel):
+    """What a mapped model needs to send Odoo records to QuickBooks."""
+
+    _name = 'qbo.push.mixin'
+    _description = 'QuickBooks push engine'
+
+    _qbo_push_label = None   # e.g. 'Products & Services sent to QuickBooks'
+
+    need_push = fields.Boolean(
+        'To Send', readonly=True, copy=False, index=True,
+        help='Changed in Odoo since it was last sent to QuickBooks; the next sync sends it.')
+    last_direction = fields.Selection(
+        [('qbo2odoo', 'From QuickBooks'), ('odoo2qbo', 'To QuickBooks')], string='Last Change',
+        readonly=True, help='Which way the last change went.')
+
+    # === HOOKS === #
+
+    @api.model
+    def _qbo_push_work(self, state):
+        """Return [(odoo record, mapping or empty)] to send now: new records and changed mappings."""
+        raise NotImplementedError
+
+    @api.model
+    def _qbo_push_data(self, record, mapping, state):
+        """Return the QBO JSON for ``record`` (an update of ``mapping``'s QBO record when given).
+
+        Raise QBOError (in words) when the record cannot be sent as it is.
+        """
+        raise NotImplementedError
+
+    @api.model
+    def _qbo_push_bind(self, record, mapping, obj, item, state):
+        """Store what QBO answered for ``record``: create or update its mapping from ``obj``."""
+        raise NotImplementedError
+
+    @api.model
+    def _qbo_push_clash(self, record, item, error, state):
+        """A create QBO refused for its name (6240): return new data to send, or None when handled."""
+        return None
+
+    # === ENGINE === #
+
+    @api.model
+    def _qbo_push(self, connection, run, client):
+        """Send what changed in Odoo to QuickBooks; return the number of records sent."""
+        state = self._qbo_new_state(connection, run, client, {})
+        state.update(entity=self._qbo_entity, label=self._qbo_push_label, retried=set())
+        self._qbo_prepare(state)
+        Outbox = self.env['qbo.outbox'].sudo()
+        # A batch a crash left unanswered goes first, exactly as it was stored.
+        pending = Outbox.search([('connection_id', '=', connection.id), ('model', '=', self._name),
+                                 ('realm_id', '=', connection.realm_id), ('state', '=', 'pending')])
+        for batch in pending:
+            self._qbo_push_send(batch, state)
+        work = self._qbo_push_work(state)
+        if run:
+            run._set_total(self._qbo_push_stat_entity(), len(work), label=self._qbo_push_label)
+        items = []
+        for record, mapping in work:
+            item = self._qbo_push_item(record, mapping, state)
+            if item:
+                items.append(item)
+        sent = self._qbo_push_items(items, state)
+        # Stale versions re-read and name clashes resolved go once more, in batches of their own.
+        again = state.pop('again', [])
+        if again:
+            sent += self._qbo_push_items(again, state)
+        return sent
+
+    @api.model
+    def _qbo_push_stat_entity(self):
+        return '%s>QBO' % self._qbo_entity
+
+    @api.model
+    def _qbo_push_item(self, record, mapping, state):
+        """Return the batch item for one record, or None (a failure says why)."""
+        try:
+            data = self._qbo_push_data(record, mapping, state)
+        except QBOError as error:
+            self._qbo_push_fail(record, mapping, error, state)
+            return None
+        if data is None:
+            return None
+        return {'operation': 'update' if mapping else 'create', 'entity': self._qbo_entity, 'data': data,
+                'res_id': record.id, 'mapping_id': mapping.id if mapping else False,
+                # To the microsecond: a change made after this moment is sent again after the bind.
+                'revision': record.write_date.isoformat() if record.write_date else None}
+
+    @api.model
+    def _qbo_push_items(self, items, state):
+        """Store each batch of 30 in the outbox (committed), send it, bind the replies."""
+        connection = state['connection']
+        Outbox = self.env['qbo.outbox'].sudo()
+        for start in range(0, len(items), const.BATCH_SIZE):
+            chunk = items[start:start + const.BATCH_SIZE]
+            for number, item in enumerate(chunk, 1):
+                item['bId'] = str(number)
+            # The mappings sent are no longer "to send": a change made from now on marks them again.
+            mapping_ids = [item['mapping_id'] for item in chunk if item['mapping_id']]
+            if mapping_ids:
+                self.browse(mapping_ids).with_context(qbo_sync=True).write({'need_push': False})
+            batch = Outbox.create({
+                'connection_id': connection.id, 'realm_id': connection.realm_id, 'model': self._name,
+                'request_id': uuid.uuid4().hex, 'items': chunk})
+            connection._qbo_commit()
+            self._qbo_push_send(batch, state)
+        return len(items)
+
+    @api.model
+    def _qbo_push_send(self, batch, state):
+        """Send one stored batch (again, under its request ID) and bind what QuickBooks answered."""
+        connection = state['connection']
+        items = batch.items
+        request = [{'bId': item['bId'], 'operation': item['operation'], item['entity']: item['data']}
+                   for item in items]
+        batch.attempts += 1
+        try:
+            replies = state['client'].batch(request, request_id=batch.request_id)
+        except QBOError:
+            # Unsent or unanswered as a whole: the batch stays pending and goes first next time.
+            connection._qbo_commit()
+            raise
+        for item, reply in zip(items, replies, strict=True):
+            record = self.env[self._qbo_push_odoo_model()].browse(item['res_id']).exists()
+            mapping = self.browse(item['mapping_id']).exists() if item['mapping_id'] else self.browse()
+            if not record:
+                continue   # deleted in Odoo since: nothing to bind
+            error = error_from_batch_item(reply, request[items.index(item)])
+            try:
+                with self.env.cr.savepoint():
+                    if error is None:
+                        obj = reply.get(item['entity'])
+                        if not isinstance(obj, dict) or not obj.get('Id'):
+                            raise QBOError(self.env._('QuickBooks answered without the record it saved.'))
+                        self._qbo_push_bind(record, mapping, obj, item, state)
+                        self._qbo_push_count(state, **{'created' if item['operation'] == 'create'
+                                                       else 'updated': 1})
+                    else:
+                        self._qbo_push_refused(record, mapping, item, error, state)
+            except QBOError as bind_error:
+                self._qbo_push_fail(record, mapping, bind_error, state)
+        batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
+        connection._qbo_commit()
+
+    @api.model
+    def _qbo_push_refused(self, record, mapping, item, error, state):
+        """QuickBooks refused one item: re-read a stale one, resolve a name clash, else log it."""
+        key = (record.id, item['operation'])
+        if isinstance(error, StaleObject) and mapping and key not in state['retried']:
+            state['retried'].add(key)
+            fresh = state['client'].read(self._qbo_entity, mapping.qbo_id)
+            mapping.with_context(qbo_sync=True).write({'sync_token': str(fresh.get('SyncToken'))})
+            again = self._qbo_push_item(record, mapping, state)
+            if again:
+                state.setdefault('again', []).append(again)
+            return
+        if isinstance(error, DuplicateName) and not mapping and key not in state['retried']:
+            state['retried'].add(key)
+            data = self._qbo_push_clash(record, item, error, state)
+            if data is not None:
+                state.setdefault('again', []).append(dict(item, data=data))
+            return
+        if isinstance(error, StaleObject):
+            error = QBOError(self.env._(
+                'QuickBooks changed this record again while Odoo was sending it (twice); it is left as '
+                'QuickBooks has it. Change it in Odoo again, or sync to bring QuickBooks\' version in.'),
+                code=error.code, detail=error.detail)
+        self._qbo_push_fail(record, mapping, error, state)
+
+    @api.model
+    def _qbo_push_fail(self, record, mapping, error, state):
+        """Log a record that could not be sent; it is tried again with the next sync."""
+        if mapping:
+            mapping.with_context(qbo_sync=True).write({'need_push': True})
+        if state['run']:
+            # No mapped model: a push is retried by the next sync, not by reading QuickBooks again.
+            state['run']._log_failure(self._qbo_push_stat_entity(), mapping.qbo_id if mapping else None,
+                                      record.display_name, error)
+
+    @api.model
+    def _qbo_push_count(self, state, **counts):
+        if state['run']:
+            state['run']._count(self._qbo_push_stat_entity(), label=self._qbo_push_label,
+                                done=sum(counts.values()), **{k: v for k, v in counts.items() if v})
+
+    @api.model
+    def _qbo_push_odoo_model(self):
+        return self._fields[self._qbo_odoo_field].comodel_name
