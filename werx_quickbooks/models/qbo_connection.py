@@ -7,7 +7,7 @@ import time
 
 import psycopg2
 import psycopg2.errors
-from odoo import api, fields, models, sql_db
+from odoo import api, fields, http, models, sql_db
 from odoo.exceptions import AccessError, UserError
 
 from ..qbo import auth as qbo_auth
@@ -731,13 +731,20 @@ class QBOConnection(models.Model):
         """Commit the worker's transaction: runs commit per page, so a crash keeps what was done.
 
         Only background work calls it (cron workers, on a cursor of their own); a web request
-        never commits.
+        never commits, and a call from one is a bug.
         """
+        self._qbo_check_not_in_request()
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _qbo_rollback(self):
         """Roll back the worker's transaction to its last commit (the failed page only)."""
+        self._qbo_check_not_in_request()
         self.env.cr.rollback()
+
+    def _qbo_check_not_in_request(self):
+        if http.request and getattr(http.request, 'env', None) is not None \
+                and http.request.env.cr is self.env.cr:
+            raise RuntimeError('QuickBooks sync work must run in a cron worker, not in a web request.')
 
     # === BUSINESS METHODS: SYNC === #
 
@@ -890,10 +897,15 @@ class QBOConnection(models.Model):
 
     @api.model
     def _qbo_each(self, connections, work):
-        """Do ``work`` for each connection on its own: one company's error never stops the others."""
+        """Do ``work`` for each connection on its own: one company's error never stops the others.
+
+        Each connection's work is committed before the next one starts, so a failure in the next
+        never takes back what this one said (a notification, a retrigger, its progress). It runs
+        in the language of whoever asked (or the company's), so the log reads in their words.
+        """
         for done, connection in enumerate(connections, start=1):
             try:
-                work(connection)
+                work(connection.with_context(lang=connection._qbo_lang()))
             except UserError as exc:
                 self._qbo_rollback()
                 _logger.info('QuickBooks: connection %s: %s', connection.id, exc)
@@ -901,6 +913,16 @@ class QBOConnection(models.Model):
                 self._qbo_rollback()
                 _logger.exception('QuickBooks: background work for connection %s failed', connection.id)
             self.env['ir.cron']._notify_progress(done=done, remaining=len(connections) - done)
+            self._qbo_commit()
+
+    def _qbo_lang(self):
+        """Return the language the background work of this connection writes its messages in."""
+        self.ensure_one()
+        langs = self.env['res.lang'].get_installed()
+        for lang in (self.sudo().sync_requested_by_id.lang, self.sudo().company_id.partner_id.lang):
+            if lang and lang in dict(langs):
+                return lang
+        return self.env.lang or 'en_US'
 
     def _qbo_run_requested_sync(self):
         """Run the sync a user asked for, then tell them how it went (also when it could not run)."""
@@ -975,7 +997,7 @@ class QBOConnection(models.Model):
         waiting = self.search([('state', '=', 'connected'), ('initial_import_state', '=', 'pending')])
         for connection in waiting:
             try:
-                connection._sync_initial_import()
+                connection.with_context(lang=connection._qbo_lang())._sync_initial_import()
             except UserError as exc:
                 # Another run holds the connection: try again in a few minutes.
                 _logger.info('QuickBooks: initial import of connection %s postponed: %s', connection.id, exc)

@@ -105,6 +105,7 @@ class QBOItem(models.Model):
     _qbo_odoo_field = 'product_id'
     _qbo_sync_sequence = 210
     _qbo_where = "Type IN ('Service', 'NonInventory', 'Inventory')"
+    _qbo_bulk_insert = True     # tens of thousands of items: one INSERT a page
     _qbo_odoo_rights_group = 'product.group_product_manager'
 
     product_id = fields.Many2one('product.product', string='Odoo Product', index=True, ondelete='set null',
@@ -150,6 +151,12 @@ class QBOItem(models.Model):
         state['category_mapping_of'] = {row['qbo_id']: row['id'] for row in categories}
         state['category_of'] = {row['qbo_id']: row['category_id'] for row in categories}
         state['storable'] = 'is_storable' in self.env['product.product']._fields
+        codes = self.env['qbo.tax.code'].search_read(
+            self.env['qbo.tax.code']._qbo_domain(connection) + [('tax_id', '!=', False)],
+            ['qbo_id', 'name', 'tax_id'], load=None)
+        state['tax_of_code'] = {row['qbo_id']: row['tax_id'] for row in codes}
+        # US companies mark items Taxable and let the code TAX carry the rate.
+        state['taxable_tax'] = next((row['tax_id'] for row in codes if row['name'] == 'TAX'), None)
         return state
 
     @api.model
@@ -199,6 +206,7 @@ class QBOItem(models.Model):
             'income_account': values['income_account_qbo_id'] or False,
             'expense_account': values['expense_account_qbo_id'] or False,
             'active': values['active'],
+            'sales_tax': values['sales_tax_code_qbo_id'] or ('TAX' if values['taxable'] else 'NON'),
         })
         return followed
 
@@ -225,6 +233,14 @@ class QBOItem(models.Model):
             category = state['category_of'].get(followed['category'])
             if category:
                 vals['categ_id'] = category
+        if 'sales_tax' in followed and (only is None or 'sales_tax' in only):
+            code = followed['sales_tax']
+            tax = state['taxable_tax'] if code == 'TAX' else state['tax_of_code'].get(code)
+            if code == 'NON':
+                vals['taxes_id'] = [(5, 0, 0)]     # not taxable in QuickBooks: no sales tax in Odoo
+            elif tax:
+                vals['taxes_id'] = [(6, 0, [tax])]
+            # A code not linked to an Odoo tax yet leaves the product's taxes as they are.
         for key, fname in (('income_account', 'property_account_income_id'),
                            ('expense_account', 'property_account_expense_id')):
             if key in followed and (only is None or key in only) and followed[key]:
@@ -385,6 +401,8 @@ class QBOItem(models.Model):
                 self.env['qbo.item.category']._qbo_domain(connection) + [('category_id', '=', category.id)],
                 limit=1).qbo_id or None,
             'active': product.active,
+            'taxable': bool(product.taxes_id.filtered(
+                lambda tax: tax.company_id.root_id == state['company'].root_id)),
             'qty_on_hand': product.qty_available if state['storable'] and item_type == 'Inventory' else 0.0,
             'inv_start_date': fields.Date.to_string(fields.Date.context_today(self)),
         }

@@ -9,14 +9,14 @@ export finds the templates here. A tier-1 test keeps this list equal to what qbo
 
 from odoo.tools import LazyTranslate
 
-_lt = LazyTranslate('werx_quickbooks')
+_lt = LazyTranslate(__name__)
 
-# pylint: disable=translation-positional-used
 QBO_SENTENCES = (
     _lt('"%(name)s" (QuickBooks ID %(id)s)'),
     _lt('"%s" (no QuickBooks ID)'),
-    _lt('%s (%s).'),
-    _lt('%s with an unexpected reply (HTTP %s).'),
+    _lt('%(what)s (%(code)s).'),
+    _lt('%(what)s with an unexpected reply (HTTP %(status)s).'),
+    _lt('A custom QuickBooks environment needs a base URL.'),
     _lt("QuickBooks already has a record named '%s'; link it or rename this one."),
     _lt('QuickBooks already has a record with this name; link it or rename this one.'),
     _lt('QuickBooks asked to slow down and kept refusing after waiting; the sync will try again later.'),
@@ -50,10 +50,13 @@ QBO_SENTENCES = (
     _lt('SKU'),
     _lt('Someone changed this record in QuickBooks since it was last read; it will be re-read and '
         'tried again.'),
+    _lt('The QuickBooks base URL must not carry a query or fragment: %s'),
     _lt('The QuickBooks notification could not be read.'),
+    _lt('This QuickBooks address cannot be used.'),
     _lt('This record refers to something QuickBooks does not have (an account, item, customer or tax code).'),
     _lt('This record refers to something QuickBooks does not have (an account, item, customer or '
         'tax code). QuickBooks says: %s'),
+    _lt('Unknown QuickBooks environment "%(environment)s"; expected one of %(known)s.'),
     _lt('a record'),
     _lt('a record that is not an object'),
     _lt('account number'),
@@ -90,20 +93,20 @@ QBO_SENTENCES = (
     _lt('tax rate'),
     _lt('term type'),
     _lt('the record with QuickBooks ID %s'),
-    _lt('whose %s has %d characters (at most %d)'),
-    _lt('whose %s is "%s", not a number'),
-    _lt('whose %s is %s (it must be from %s to %s)'),
-    _lt('whose %s is %s, not a whole number'),
+    _lt('whose %(field)s has %(length)d characters (at most %(limit)d)'),
+    _lt('whose %(field)s is "%(value)s", not a number'),
+    _lt('whose %(field)s is %(value)s (it must be from %(low)s to %(high)s)'),
+    _lt('whose %(field)s is %(value)s, not a whole number'),
     _lt('whose %s is not a number'),
     _lt('whose %s is not given by a QuickBooks ID'),
     _lt('whose %s is not text'),
     _lt('whose Id has %d characters'),
-    _lt('whose account number has %d characters (Odoo takes at most %d)'),
+    _lt('whose account number has %(length)d characters (Odoo takes at most %(limit)d)'),
     _lt('whose account type "%s" Odoo cannot place'),
-    _lt('whose full name has %d characters (at most %d)'),
+    _lt('whose full name has %(length)d characters (at most %(limit)d)'),
     _lt('whose full name is not text'),
     _lt('whose list of tax rates cannot be read'),
-    _lt('whose payment method type is "%s" (QuickBooks knows only %s)'),
+    _lt('whose payment method type is "%(type)s" (QuickBooks knows only %(known)s)'),
     _lt('whose type "%s" is not one Odoo takes as a product'),
     _lt('without a name'),
     _lt('without an Id'),

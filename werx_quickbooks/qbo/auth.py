@@ -20,7 +20,16 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from . import const
-from .errors import BadReply, InsecureTransport, NeedsReconnect, QBOError, TransientError, Words, words
+from .errors import (
+    BadReply,
+    InsecureTransport,
+    InvalidAddress,
+    NeedsReconnect,
+    QBOError,
+    TransientError,
+    Words,
+    words,
+)
 
 # Intuit's documented lifetimes, used when a token reply leaves them out.
 _DEFAULT_ACCESS_TTL = 3600
@@ -49,15 +58,17 @@ def endpoints_for(environment, base_url=None):
         return Endpoints(const.AUTHORIZE_URL, const.TOKEN_URL, const.REVOKE_URL,
                          const.API_URLS[environment])
     if environment != const.CUSTOM:
-        raise ValueError('Unknown QuickBooks environment %r; expected one of %s.'
-                         % (environment, ', '.join(const.ENVIRONMENTS)))
+        raise InvalidAddress(words(
+            'Unknown QuickBooks environment "%(environment)s"; expected one of %(known)s.',
+            environment=str(environment)[:40], known=', '.join(const.ENVIRONMENTS)))
     if not base_url:
-        raise ValueError('A custom QuickBooks environment needs a base URL.')
+        raise InvalidAddress(Words('A custom QuickBooks environment needs a base URL.'))
     base_url = base_url.strip().rstrip('/')
     check_transport(base_url)
     parts = urlsplit(base_url)
     if parts.query or parts.fragment:
-        raise ValueError('The QuickBooks base URL must not carry a query or fragment: %r' % base_url)
+        raise InvalidAddress(words('The QuickBooks base URL must not carry a query or fragment: %s',
+                                   base_url[:200]))
     return Endpoints(**{key: base_url + path for key, path in const.CUSTOM_PATHS.items()})
 
 
@@ -144,9 +155,9 @@ class Tokens:
     def from_reply(cls, reply, now=None):
         """Return Tokens from a token endpoint reply dict; expiries computed from ``now``."""
         if not isinstance(reply, dict) or not reply.get('access_token'):
-            raise BadReply("QuickBooks' sign-in service answered without an access token.")
+            raise BadReply(Words("QuickBooks' sign-in service answered without an access token."))
         if not reply.get('refresh_token'):
-            raise BadReply("QuickBooks' sign-in service answered without a refresh token.")
+            raise BadReply(Words("QuickBooks' sign-in service answered without a refresh token."))
         now = now or utcnow()
         hard = _seconds(reply, 'x_refresh_token_hard_expires_in', None)
         return cls(
@@ -173,10 +184,10 @@ def _seconds(reply, key, default):
     try:
         seconds = int(value)
     except (TypeError, ValueError):
-        raise BadReply("QuickBooks' sign-in service sent an unreadable token lifetime.",
+        raise BadReply(Words("QuickBooks' sign-in service sent an unreadable token lifetime."),
                        detail='%s is not a number of seconds' % key) from None
     if seconds < 0:
-        raise BadReply("QuickBooks' sign-in service sent an unreadable token lifetime.",
+        raise BadReply(Words("QuickBooks' sign-in service sent an unreadable token lifetime."),
                        detail='%s is negative' % key)
     return seconds
 
@@ -250,12 +261,12 @@ def _check_token_reply(response):
     if status != 200 or (isinstance(data, dict) and data.get('error')):
         _raise_for_status(status, data, Words("QuickBooks' sign-in service refused the request"))
     if data is None:
-        raise BadReply("QuickBooks' sign-in service sent a reply that could not be read.",
+        raise BadReply(Words("QuickBooks' sign-in service sent a reply that could not be read."),
                        detail='token reply is not JSON (%s)'
                        % response.headers.get('Content-Type', 'no content type'),
                        http_status=status)
     if not isinstance(data, dict) or not data.get('access_token'):
-        raise BadReply("QuickBooks' sign-in service answered without an access token.",
+        raise BadReply(Words("QuickBooks' sign-in service answered without an access token."),
                        http_status=status)
     for key in ('expires_in', 'x_refresh_token_expires_in', 'x_refresh_token_hard_expires_in'):
         _seconds(data, key, None)   # oauthlib would fail on these with a bare ValueError
@@ -269,14 +280,15 @@ def _raise_for_status(status, data, lead):
         raise NeedsReconnect(code=error, detail=description, http_status=status)
     if error == 'invalid_client' or status == 401:
         raise NeedsReconnect(
-            'QuickBooks did not accept the app\'s client id or secret; an administrator must '
-            'check them and reconnect.', code=error, detail=description, http_status=status)
+            Words("QuickBooks did not accept the app's client id or secret; an administrator must "
+                  'check them and reconnect.'), code=error, detail=description, http_status=status)
     if status == 429 or status >= 500:
         raise TransientError(code=error, detail=description, http_status=status)
     if error:
-        raise QBOError(words('%s (%s).', lead, str(error)[:80]), code=error, detail=description,
-                       http_status=status)
-    raise BadReply(words('%s with an unexpected reply (HTTP %s).', lead, status), http_status=status)
+        raise QBOError(words('%(what)s (%(code)s).', what=lead, code=str(error)[:80]), code=error,
+                       detail=description, http_status=status)
+    raise BadReply(words('%(what)s with an unexpected reply (HTTP %(status)s).', what=lead, status=status),
+                   http_status=status)
 
 
 def _json_or_none(response):
@@ -294,14 +306,14 @@ def _token_errors():
     except QBOError:
         raise
     except requests.Timeout as exc:
-        raise TransientError("QuickBooks' sign-in service did not answer in time.",
+        raise TransientError(Words("QuickBooks' sign-in service did not answer in time."),
                              detail=type(exc).__name__) from None
     except requests.RequestException as exc:
-        raise TransientError("QuickBooks' sign-in service could not be reached.",
+        raise TransientError(Words("QuickBooks' sign-in service could not be reached."),
                              detail=('%s: %s' % (type(exc).__name__, exc))[:300]) from None
     except OAuth2Error as exc:
         raise QBOError(words("QuickBooks' sign-in service refused the request (%s).", exc.error),
                        code=exc.error, detail=exc.description) from None
     except (ValueError, Warning) as exc:
-        raise BadReply("QuickBooks' sign-in service sent a reply that could not be read.",
+        raise BadReply(Words("QuickBooks' sign-in service sent a reply that could not be read."),
                        detail=type(exc).__name__) from None

@@ -95,6 +95,8 @@ def item_to_qbo(values, current=None):
         'UnitPrice': round(float(values.get('unit_price') or 0.0), 6),
         'PurchaseCost': round(float(values.get('purchase_cost') or 0.0), 6),
     }
+    if 'taxable' in values:
+        data['Taxable'] = bool(values['taxable'])
     for key, ref in (('income_account_qbo_id', 'IncomeAccountRef'),
                      ('expense_account_qbo_id', 'ExpenseAccountRef'),
                      ('asset_account_qbo_id', 'AssetAccountRef')):

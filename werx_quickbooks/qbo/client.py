@@ -34,6 +34,7 @@ from .errors import (
     Throttled,
     TransientError,
     ValidationError,
+    Words,
     error_from_batch_item,
     error_from_fault,
     parse_fault,
@@ -379,7 +380,7 @@ class QBOClient:
         else:
             raise NeedsReconnect(detail='no client credentials to refresh the access token')
         if not isinstance(new, Tokens) or not new.access_token:
-            raise BadReply("QuickBooks' sign-in service answered without an access token.")
+            raise BadReply(Words("QuickBooks' sign-in service answered without an access token."))
         self.token_refreshes += 1
         _logger.info('QuickBooks realm %s: access token refreshed', self.realm_id)
         if self.on_tokens is not None:

@@ -27,11 +27,13 @@ class Words:
     too. ``values`` is a tuple (``%s``) or a dict (``%(name)s``).
     """
 
-    __slots__ = ('template', 'values')
+    __slots__ = ('template', 'values', 'translate')
 
-    def __init__(self, template, values=()):
+    def __init__(self, template, values=(), translate=True):
         self.template = template
         self.values = values
+        # False for a text already in the user's words (written by the add-on, or QuickBooks' own).
+        self.translate = translate
 
     def __str__(self):
         return self.in_(None)
@@ -47,7 +49,7 @@ class Words:
 
     def in_(self, gettext):
         """Return the sentence, through ``gettext`` (a translation function) when one is given."""
-        template = gettext(self.template) if gettext else self.template
+        template = gettext(self.template) if gettext and self.translate else self.template
 
         def part(value):
             return value.in_(gettext) if isinstance(value, Words) else value
@@ -61,7 +63,10 @@ class Words:
             return template % values
         except (TypeError, ValueError, KeyError):
             # A translation with other placeholders than the template: English rather than nothing.
-            return self.template % values
+            try:
+                return self.template % values
+            except (TypeError, ValueError, KeyError):
+                return self.template
 
 
 def words(template, *values, **named):
@@ -84,7 +89,8 @@ class QBOError(Exception):
     def __init__(self, message=None, code=None, detail=None, http_status=None):
         if message is None:
             message = Words(self.default_message, self.default_values)
-        self.words = message if isinstance(message, Words) else Words(message)
+        # A plain str is a finished text (the add-on's, already translated): shown as it is.
+        self.words = message if isinstance(message, Words) else Words(str(message), translate=False)
         self.message = str(self.words)
         self.code = str(code) if code not in (None, '') else None
         self.detail = detail or None
@@ -196,6 +202,12 @@ class InsecureTransport(QBOError):
 
     default_message = ('QuickBooks can only be reached over https; plain http is allowed '
                        'only for an emulator on this computer.')
+
+
+class InvalidAddress(QBOError, ValueError):
+    """A custom QuickBooks address (the emulator's) that cannot be used as it is."""
+
+    default_message = 'This QuickBooks address cannot be used.'
 
 
 class CDCWindowExceeded(QBOError):

@@ -87,7 +87,8 @@ def _text(obj, key, what, limit=NAME_MAX):
         raise BadRecord(obj, words('whose %s is not text', Words(what)))
     value = value.replace('\x00', '').strip()   # PostgreSQL stores no NUL character
     if len(value) > limit:
-        raise BadRecord(obj, words('whose %s has %d characters (at most %d)', Words(what), len(value), limit))
+        raise BadRecord(obj, words('whose %(field)s has %(length)d characters (at most %(limit)d)',
+                                   field=Words(what), length=len(value), limit=limit))
     return value
 
 
@@ -101,10 +102,12 @@ def _number(obj, key, what, low, high, *, default=0.0):
     try:
         number = float(value)
     except ValueError:
-        raise BadRecord(obj, words('whose %s is "%s", not a number', Words(what), str(value)[:40])) from None
+        raise BadRecord(obj, words('whose %(field)s is "%(value)s", not a number',
+                                   field=Words(what), value=str(value)[:40])) from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise BadRecord(obj, words('whose %s is %s (it must be from %s to %s)',
-                                   Words(what), str(value)[:40], _plain(low), _plain(high)))
+        raise BadRecord(obj, words('whose %(field)s is %(value)s (it must be from %(low)s to %(high)s)',
+                                   field=Words(what), value=str(value)[:40], low=_plain(low),
+                                   high=_plain(high)))
     return number
 
 
@@ -114,7 +117,8 @@ def _integer(obj, key, what, low, high, *, default=0):
     if number is None:
         return default
     if number != int(number):
-        raise BadRecord(obj, words('whose %s is %s, not a whole number', Words(what), _plain(number)))
+        raise BadRecord(obj, words('whose %(field)s is %(value)s, not a whole number',
+                                   field=Words(what), value=_plain(number)))
     return int(number)
 
 
@@ -211,8 +215,8 @@ def full_name(obj):
         raise BadRecord(obj, 'whose full name is not text')
     full = (full or '').strip()
     if len(full) > FULL_NAME_MAX:
-        raise BadRecord(obj, words('whose full name has %d characters (at most %d)',
-                                   len(full), FULL_NAME_MAX))
+        raise BadRecord(obj, words('whose full name has %(length)d characters (at most %(limit)d)',
+                                   length=len(full), limit=FULL_NAME_MAX))
     name = obj.get('Name')
     return full or (name.strip() if isinstance(name, str) else '')
 
@@ -283,8 +287,9 @@ def map_account(obj):
     number = _text(dict(obj, AcctNum=raw_number), 'AcctNum', 'account number') or None
     code = account_code_from_number(number)
     if number and len(_CODE_BAD_CHARS.sub('.', number).strip('.')) > CODE_MAX:
-        raise BadRecord(obj, words('whose account number has %d characters (Odoo takes at most %d)',
-                                   len(number), CODE_MAX))
+        raise BadRecord(obj, words('whose account number has %(length)d characters '
+                                   '(Odoo takes at most %(limit)d)',
+                                   length=len(number), limit=CODE_MAX))
     values.update({
         'full_name': full_name(obj) or values['name'],
         'parent_qbo_id': _checked_ref(obj, 'ParentRef', 'parent')
@@ -423,9 +428,10 @@ def map_payment_method(obj):
     values = common_values(obj)
     method_type = _text(obj, 'Type', 'payment method type') or 'NON_CREDIT_CARD'
     if method_type not in const.PAYMENT_METHOD_JOURNAL_TYPES:
-        raise BadRecord(obj, words('whose payment method type is "%s" (QuickBooks knows only %s)',
-                                   method_type[:40],
-                                   ' and '.join(sorted(const.PAYMENT_METHOD_JOURNAL_TYPES))))
+        raise BadRecord(obj, words('whose payment method type is "%(type)s" '
+                                   '(QuickBooks knows only %(known)s)',
+                                   type=method_type[:40],
+                                   known=' and '.join(sorted(const.PAYMENT_METHOD_JOURNAL_TYPES))))
     values.update({
         'method_type': method_type,
         'journal_type': payment_method_journal_type(method_type, values['name']),

@@ -53,6 +53,8 @@ class QBOEmulatorMixin:
         registry is in test mode: that cursor is a savepoint of the test's transaction, so what
         the work committed is visible to the test and the test's rollback still removes it.
         """
+        # Outside test mode the cursor would be a real one, committing for good.
+        assert self.registry.test_cr is not None, 'in_worker needs the registry in test mode'
         self.env.flush_all()
         try:
             with self.registry.cursor() as cr:

@@ -78,6 +78,7 @@ class TestCatalogImport(CatalogCase):
         # A sub-category keeps its place: Parts / Equipment.
         self.assertEqual((product.categ_id.name, product.categ_id.parent_id.name), ('Equipment', 'Parts'))
 
+        self.assertFalse(labor.taxes_id, 'not taxable in QuickBooks: no sales tax in Odoo')
         legacy = self.item('Legacy Service Contract')
         self.assertFalse(legacy.active)
         self.assertFalse(legacy.product_id.active, 'inactive in QuickBooks: archived in Odoo')
@@ -155,6 +156,25 @@ class TestCatalogPush(CatalogCase):
         self.sync()
         self.assertFalse(self.writes(), 'the price it sent does not come back as a change')
         self.assertEqual(diag.product_id.list_price, 95.0)
+
+    def test_an_archived_product_goes_inactive_and_each_variant_is_its_own_item(self):
+        self.start_catalog()
+        self.connection.income_account_id = self.qbo_account('Installation')
+        diag = self.item('Diagnostic Fee')
+        diag.product_id.active = False
+        size = self.env['product.attribute'].create({'name': 'Size', 'value_ids': [
+            (0, 0, {'name': 'Small'}), (0, 0, {'name': 'Large'})]})
+        template = self.env['product.template'].create({
+            'name': 'Filter Kit', 'type': 'consu', 'list_price': 40, 'purchase_ok': False,
+            'attribute_line_ids': [(0, 0, {'attribute_id': size.id,
+                                           'value_ids': [(6, 0, size.value_ids.ids)]})]})
+        self.assertEqual(len(template.product_variant_ids), 2)
+        self.sync()
+        self.assertIs(self.store.get(self.realm, 'Item', diag.qbo_id)['Active'], False)
+        self.qbo_item('Filter Kit (Small)')
+        self.qbo_item('Filter Kit (Large)')
+        variants = self.env['qbo.item'].search([('product_id', 'in', template.product_variant_ids.ids)])
+        self.assertEqual(len(variants), 2, 'one QuickBooks item per variant')
 
     def test_a_stale_version_is_read_again_and_sent_once_more(self):
         self.start_catalog()

@@ -181,7 +181,7 @@ class TestSyncRecovery(QBOEmulatorCase):
             return original(model, obj, state)
         self.connection.initial_import_state = 'pending'
         killed = False
-        # Not assertRaises: Odoo's rolls the test's data back to before the block.
+        # Not assertRaises: Odoo's version rolls the test's data back to before the block.
         with patch.object(const, 'PAGE_SIZE', 2), patch.object(Class, '_qbo_map', dies):
             try:
                 self.in_worker(self.connection, '_sync_initial_import')
@@ -210,7 +210,7 @@ class TestSyncRecovery(QBOEmulatorCase):
         other = sql_db.db_connect(self.env.cr.dbname).cursor()
         try:
             other.execute('SELECT pg_advisory_lock(%s, %s)', [SYNC_LOCK_SPACE, self.connection.id])
-            self.env['qbo.connection']._qbo_recover_interrupted()
+            self.in_worker(self.env['qbo.connection'], '_qbo_recover_interrupted')
             self.assertEqual(alive.state, 'running')
             with self.assertRaisesRegex(UserError, 'wait until it ends'):
                 self.connection.action_disconnect()
