@@ -92,6 +92,8 @@ class QBOConnection(models.Model):
             return res
         company = self.company_id
         connection = self.sudo().with_company(company)
+        # Batches a crash left unanswered are bound first: the pull must not take their items for new.
+        self.env['qbo.item'].sudo().with_company(company)._qbo_push_pending(connection, run, client)
         if self.item_direction in ('both', 'qbo2odoo'):
             self._qbo_pull_catalog(connection, run, client)
         if self.item_direction in ('both', 'odoo2qbo'):

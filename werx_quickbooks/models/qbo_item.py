@@ -18,9 +18,16 @@ PRODUCT_FIELDS = {
 WATCHED_FIELDS = frozenset(PRODUCT_FIELDS.values()) | {
     'active', 'type', 'categ_id', 'sale_ok', 'purchase_ok', 'property_account_income_id',
     'property_account_expense_id', 'qbo_item_type', 'qbo_income_account_id', 'qbo_expense_account_id',
-    'product_template_attribute_value_ids',
+    'product_template_attribute_value_ids', 'taxes_id',
 }
 ITEM_TYPES = [('Service', 'Service'), ('NonInventory', 'Non-inventory'), ('Inventory', 'Inventory')]
+# Product fields a variant shares with its template (and so with its sibling variants).
+TEMPLATE_FIELDS = frozenset({'name', 'list_price', 'description_sale', 'description_purchase', 'type',
+                             'is_storable', 'categ_id', 'taxes_id', 'property_account_income_id',
+                             'property_account_expense_id'})
+# Product fields whose value is per company: a change made in one company is sent by its connection only.
+COMPANY_FIELDS = frozenset({'standard_price', 'property_account_income_id', 'property_account_expense_id',
+                            'qbo_item_type', 'qbo_income_account_id', 'qbo_expense_account_id'})
 
 
 class QBOItemCategory(models.Model):
@@ -117,9 +124,12 @@ class QBOItem(models.Model):
     qty_on_hand = fields.Float('Quantity on Hand', readonly=True)
     category_mapping_id = fields.Many2one('qbo.item.category', string='Category', readonly=True,
                                           ondelete='set null')
-    income_account_qbo_id = fields.Char(readonly=True)
-    expense_account_qbo_id = fields.Char(readonly=True)
-    asset_account_qbo_id = fields.Char(readonly=True)
+    income_account_qbo_id = fields.Char('Income Account QuickBooks ID', readonly=True)
+    expense_account_qbo_id = fields.Char('Expense Account QuickBooks ID', readonly=True)
+    asset_account_qbo_id = fields.Char('Asset Account QuickBooks ID', readonly=True)
+    odoo_changed_at = fields.Datetime(
+        'Changed in Odoo', readonly=True, copy=False,
+        help='When a field QuickBooks keeps last changed in Odoo (for "Newest change wins").')
 
     _sql_constraints = [
         ('product_unique', 'unique(connection_id, realm_id, product_id)',
@@ -130,7 +140,8 @@ class QBOItem(models.Model):
 
     @api.model
     def _qbo_accepts(self, obj):
-        return isinstance(obj, dict) and obj.get('Type') != catalog.CATEGORY
+        # Group items (bundles) are not synced: they are not in the pull's query either.
+        return isinstance(obj, dict) and obj.get('Type') in catalog.ITEM_TYPES
 
     @api.model
     def _qbo_map(self, obj, state):
@@ -218,8 +229,8 @@ class QBOItem(models.Model):
         return vals
 
     @api.model
-    def _qbo_odoo_values(self, followed, state, only=None):
-        """Return the Odoo product values for (some of) the followed values."""
+    def _qbo_odoo_values(self, followed, state, only=None, product=None):
+        """Return the Odoo product values for (some of) the followed values (``product``: the one updated)."""
         vals = {}
         for key, fname in PRODUCT_FIELDS.items():
             if key in followed and (only is None or key in only):
@@ -236,10 +247,14 @@ class QBOItem(models.Model):
         if 'sales_tax' in followed and (only is None or 'sales_tax' in only):
             code = followed['sales_tax']
             tax = state['taxable_tax'] if code == 'TAX' else state['tax_of_code'].get(code)
+            # Only this company's sales tax changes: the taxes other companies set on a shared
+            # product stay (Odoo puts every allowed company's default tax on a new product).
+            others = product.taxes_id.filtered(
+                lambda t: t.company_id.root_id != state['company'].root_id).ids if product else []
             if code == 'NON':
-                vals['taxes_id'] = [(5, 0, 0)]     # not taxable in QuickBooks: no sales tax in Odoo
+                vals['taxes_id'] = [(6, 0, others)]     # not taxable in QuickBooks: no sales tax here
             elif tax:
-                vals['taxes_id'] = [(6, 0, [tax])]
+                vals['taxes_id'] = [(6, 0, others + [tax])]
             # A code not linked to an Odoo tax yet leaves the product's taxes as they are.
         for key, fname in (('income_account', 'property_account_income_id'),
                            ('expense_account', 'property_account_expense_id')):
@@ -258,12 +273,27 @@ class QBOItem(models.Model):
 
     @api.model
     def _qbo_odoo_update_values(self, mapping, changed, values, state):
-        vals = self._qbo_odoo_values(values and self._qbo_followed_values(values, state), state, only=changed)
         product = mapping.product_id
-        if 'name' in vals and len(product.product_tmpl_id.product_variant_ids) > 1:
-            # A variant's QuickBooks name holds its attributes; the template's name stays Odoo's.
-            vals.pop('name')
-        return vals
+        return self._qbo_odoo_values(self._qbo_followed_values(values, state), state, only=changed,
+                                     product=product)
+
+    @api.model
+    def _qbo_hold_changes(self, record, odoo_vals, values, state):
+        """Changes the product must not take from QuickBooks by itself: they are logged, not applied."""
+        held = {}
+        if len(record.product_tmpl_id.product_variant_ids) > 1:
+            # A variant shares its template's name, price, descriptions, type, category and accounts
+            # with its siblings: QuickBooks' value for one item would change them all.
+            reason = self.env._('Not applied: it is shared by the variants of "%s" in Odoo.',
+                                record.product_tmpl_id.name)
+            held.update({fname: reason for fname in odoo_vals if fname in TEMPLATE_FIELDS})
+        if state['storable'] and record.is_storable:
+            # With Odoo Inventory, a new cost or category revalues the stock in the books; QuickBooks'
+            # purchase cost is a default price, not Odoo's valuation.
+            reason = self.env._('Not applied: the product is stored in Odoo Inventory, where a new cost or '
+                                'category revalues the stock. Change it in Odoo if it is meant.')
+            held.update({fname: reason for fname in ('standard_price', 'categ_id') if fname in odoo_vals})
+        return held
 
     @api.model
     def _qbo_odoo_owned(self, record, state):
@@ -274,9 +304,11 @@ class QBOItem(models.Model):
     @api.model
     def _qbo_update(self, mapping, values, state):
         """A product changed on both sides since the last sync: the Defaults tab's policy decides."""
-        if mapping.need_push and mapping.product_id and not values['deleted']:
+        pushing = state['connection'].item_direction in ('both', 'odoo2qbo')
+        if pushing and mapping.need_push and mapping.odoo_changed_at and mapping.product_id \
+                and not values['deleted']:
             policy = state['connection'].conflict_policy
-            odoo_time = mapping.product_id.write_date
+            odoo_time = mapping.odoo_changed_at
             qbo_time = values['qbo_updated_at']
             odoo_wins = policy == 'odoo' or (policy == 'newest' and qbo_time and odoo_time
                                              and odoo_time > qbo_time)
@@ -308,10 +340,12 @@ class QBOItem(models.Model):
     def _qbo_push_work(self, state):
         connection = state['connection']
         company = state['company']
-        changed = self.search(self._qbo_domain(connection) + [('need_push', '=', True),
-                                                              ('product_id', '!=', False)])
+        changed = self.with_context(active_test=False).search(
+            self._qbo_domain(connection) + [('need_push', '=', True), ('product_id', '!=', False)])
         # New: products that can be sold or bought, of this company or none, with no QuickBooks item
         # here, and not waiting for the user on a QuickBooks item that may be them.
+        for model in ('product.product', 'product.template', self._name):
+            self.env[model].flush_model()
         self.env.cr.execute("""
             SELECT p.id FROM product_product p
               JOIN product_template t ON t.id = p.product_tmpl_id
@@ -327,64 +361,59 @@ class QBOItem(models.Model):
             new_ids = self.env['product.product'].browse(new_ids).filtered('company_id').ids
         work = [(mapping.product_id, mapping) for mapping in changed]
         new = self.env['product.product'].browse(new_ids)
-        work += self._qbo_push_link_waiting(new, state)
+        work += [(product, self.browse()) for product in self._qbo_push_not_waiting(new, state)]
         return work
 
     @api.model
-    def _qbo_push_link_waiting(self, products, state):
-        """Bind new products to an unlinked QuickBooks item of the same SKU or name; return the rest.
+    def _qbo_push_not_waiting(self, products, state):
+        """Return the new products that are not waiting for the user on a QuickBooks item.
 
-        The same SKU is the same product: it is linked. The same name follows the Defaults tab
-        (link, or send under a differentiated name); never a silent duplicate.
+        A QuickBooks item waiting for review (To Review, Conflict) with the product's SKU or name
+        may be that product: the user links it (or creates it in Odoo) on the Products tab; the
+        push never decides for them, nor sends a second item meanwhile.
         """
         if not products:
-            return []
-        connection = state['connection']
-        waiting = self.search(self._qbo_domain(connection) + [('product_id', '=', False)])
-        by_sku = {m.sku: m for m in waiting if m.sku}
-        by_name = {}
-        for mapping in waiting:
-            for key in matcher.name_keys(mapping.name):
-                by_name.setdefault(key, mapping)
-        rest = []
+            return products
+        waiting = self.search(self._qbo_domain(state['connection']) + [('product_id', '=', False)])
+        skus = {m.sku for m in waiting if m.sku}
+        names = {key for m in waiting for key in matcher.name_keys(m.name)}
         plain = products.with_context(display_default_code=False)
-        for product in plain:
-            mapping = by_sku.get(product.default_code) if product.default_code else None
-            if mapping is None and connection.name_clash == 'link':
-                mapping = next((by_name[k] for k in matcher.name_keys(product.display_name)
-                                if k in by_name), None)
-            if mapping is not None and mapping.product_id:
-                mapping = None
-            if mapping is not None and self._qbo_kind(mapping.item_type) == (
-                    'service' if product.type == 'service' else 'goods'):
-                mapping.with_context(**SYNC_CONTEXT).write({
-                    'product_id': product.id, 'match_state': 'matched', 'need_push': True,
-                    'match_note': self.env._('Linked to the Odoo product of the same SKU or name')})
-                rest.append((product, mapping))
-                continue
-            rest.append((product, self.browse()))
-        return rest
+        return plain.filtered(lambda p: not (p.default_code and p.default_code in skus)
+                              and not names.intersection(matcher.name_keys(p.display_name)))
 
     @api.model
     def _qbo_push_values(self, product, mapping, state):
         """Return the plain values catalog.item_to_qbo needs for ``product``."""
         connection = state['connection']
         product = product.with_company(state['company'])
-        template = product.product_tmpl_id
-        item_type = template.qbo_item_type or connection.item_type_default
-        if item_type in (False, 'auto'):
-            if product.type == 'service':
-                item_type = 'Service'
-            elif state['storable'] and product.is_storable and connection.asset_account_id:
-                item_type = 'Inventory'
-            else:
-                item_type = 'NonInventory'
+        template = product.product_tmpl_id.sudo()
+        storable = state['storable'] and product.is_storable
+        asset = self._qbo_here(connection.asset_account_id, state)
+        item_type = (mapping.item_type if mapping else None) or template.qbo_item_type \
+            or connection.item_type_default
+        if item_type == 'auto':
+            item_type = 'Service' if product.type == 'service' else (
+                'Inventory' if storable and asset else 'NonInventory')
+        if item_type == 'Inventory' and not (mapping or (storable and asset)):
+            # QuickBooks never turns tracking off again: only a storable product, with an asset account.
+            raise QBOError(self.env._(
+                'It would go to QuickBooks as an inventory item, which QuickBooks keeps as one for good: '
+                'that needs a storable product (Odoo Inventory) and the inventory asset account on the '
+                'Defaults tab. Choose another QuickBooks type for it.'))
         qbo_account_of = state['qbo_account_of']
         category = product.categ_id
-        income = template.qbo_income_account_id or self.env['qbo.account'].browse(qbo_account_of.get(
+        mapped = self.env['qbo.account'].browse
+        income = self._qbo_here(template.qbo_income_account_id, state) or mapped(qbo_account_of.get(
             product.property_account_income_id.id or category.property_account_income_categ_id.id))
-        expense = template.qbo_expense_account_id or self.env['qbo.account'].browse(qbo_account_of.get(
+        expense = self._qbo_here(template.qbo_expense_account_id, state) or mapped(qbo_account_of.get(
             product.property_account_expense_id.id or category.property_account_expense_categ_id.id))
+        # An update keeps the item's own accounts when Odoo has none QuickBooks knows (never the default).
+        default_income = self._qbo_here(connection.income_account_id, state).qbo_id
+        default_expense = self._qbo_here(connection.expense_account_id, state).qbo_id
+        if mapping:
+            default_income, default_expense = mapping.income_account_qbo_id, mapping.expense_account_qbo_id
+        income_id = income.qbo_id if income else default_income
+        expense_id = expense.qbo_id if expense else default_expense
         return {
             'name': self._qbo_push_name(product, mapping, state),
             'item_type': item_type,
@@ -393,19 +422,31 @@ class QBOItem(models.Model):
             'purchase_description': product.description_purchase or '',
             'unit_price': product.lst_price,
             'purchase_cost': product.standard_price,
-            'income_account_qbo_id': income.qbo_id if income else connection.income_account_id.qbo_id,
-            'expense_account_qbo_id': (expense.qbo_id if expense else connection.expense_account_id.qbo_id)
-            if (product.purchase_ok or item_type == 'Inventory') else None,
-            'asset_account_qbo_id': connection.asset_account_id.qbo_id,
+            'income_account_qbo_id': income_id,
+            'expense_account_qbo_id': expense_id if (
+                product.purchase_ok or item_type == 'Inventory'
+                or (mapping and mapping.expense_account_qbo_id)) else None,
+            # Only a new inventory item takes the asset account: an existing one keeps QuickBooks'.
+            'asset_account_qbo_id': asset.qbo_id if not mapping else None,
             'parent_qbo_id': self.env['qbo.item.category'].search(
                 self.env['qbo.item.category']._qbo_domain(connection) + [('category_id', '=', category.id)],
                 limit=1).qbo_id or None,
             'active': product.active,
             'taxable': bool(product.taxes_id.filtered(
                 lambda tax: tax.company_id.root_id == state['company'].root_id)),
-            'qty_on_hand': product.qty_available if state['storable'] and item_type == 'Inventory' else 0.0,
+            # Quantities are not moved (docs/catalog.md): a new inventory item starts at zero in QuickBooks.
+            'qty_on_hand': 0.0,
             'inv_start_date': fields.Date.to_string(fields.Date.context_today(self)),
         }
+
+    @api.model
+    def _qbo_here(self, account, state):
+        """Return ``account`` (qbo.account) if it is of this connection's current QuickBooks company."""
+        connection = state['connection']
+        if account and account.connection_id == connection and account.realm_id == connection.realm_id \
+                and account.active:
+            return account
+        return self.env['qbo.account']
 
     @api.model
     def _qbo_push_name(self, product, mapping, state):
@@ -435,14 +476,15 @@ class QBOItem(models.Model):
     def _qbo_push_bind(self, product, mapping, obj, item, state):
         values = self._qbo_map(obj, state)
         vals = self._qbo_mapping_values(values, state)
-        revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
-        vals.update(last_synced_at=fields.Datetime.now(), last_direction='odoo2qbo', last_error=False,
-                    # Changed in Odoo while the batch was on its way (or waiting after a crash): again.
-                    need_push=bool(revision and product.write_date and product.write_date > revision))
+        vals.update(last_synced_at=fields.Datetime.now(), last_direction='odoo2qbo', last_error=False)
         if mapping:
+            # need_push was cleared when the batch was stored: a change made since has set it again.
             vals.pop('qbo_id')
             mapping.with_context(**SYNC_CONTEXT).write(vals)
             return mapping
+        revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
+        # A new product changed in Odoo while its batch was on its way (or waiting after a crash): again.
+        vals['need_push'] = bool(revision and product.write_date and product.write_date > revision)
         existing = self.with_context(active_test=False).search(
             self._qbo_domain(state['connection']) + [('qbo_id', '=', values['qbo_id'])], limit=1)
         vals.update(product_id=product.id, match_state='sent',
@@ -455,14 +497,35 @@ class QBOItem(models.Model):
         return self.with_context(**SYNC_CONTEXT).create(vals)
 
     @api.model
+    def _qbo_push_orphan(self, obj, item, state):
+        """The product was deleted in Odoo after its batch was stored: the item waits for the user."""
+        values = self._qbo_map(obj, state)
+        vals = self._qbo_mapping_values(values, state)
+        vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id,
+                    product_id=False, match_state='conflict', last_synced_at=fields.Datetime.now(),
+                    match_note=self.env._('Created in QuickBooks for an Odoo product deleted since: make it '
+                                          'inactive in QuickBooks, or Create in Odoo.'))
+        existing = self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', '=', values['qbo_id'])], limit=1)
+        if existing:
+            vals.pop('qbo_id')
+            existing.with_context(**SYNC_CONTEXT).write(vals)
+        else:
+            self.with_context(**SYNC_CONTEXT).create(vals)
+
+    @api.model
     def _qbo_push_clash(self, product, item, error, state):
         """QuickBooks already has an item of this name: link to it, or send with a differentiator."""
         connection = state['connection']
         name = item['data']['Name']
         if connection.name_clash == 'link':
-            found = state['client'].query("SELECT * FROM Item WHERE Name = '%s'" % name.replace("'", "\\'")) \
-                .get('Item') or []
-            found = [obj for obj in found if isinstance(obj, dict) and obj.get('Type') != catalog.CATEGORY]
+            quoted = name.replace('\\', '\\\\').replace("'", "\\'")
+            found = state['client'].query(
+                "SELECT * FROM Item WHERE Name = '%s' AND Active IN (true, false)" % quoted).get('Item') or []
+            kind = 'service' if product.type == 'service' else 'goods'
+            # Only an item of a compatible type is the same product (never a category or a bundle).
+            found = [obj for obj in found if isinstance(obj, dict) and obj.get('Type') in catalog.ITEM_TYPES
+                     and self._qbo_kind(obj['Type']) == kind]
             taken = found and self.search(self._qbo_domain(connection) + [
                 ('qbo_id', '=', str(found[0].get('Id'))), ('product_id', '!=', False)], limit=1)
             if found and not taken:

@@ -17,7 +17,14 @@ import uuid
 from odoo import api, fields, models
 
 from ..qbo import const
-from ..qbo.errors import DuplicateName, QBOError, StaleObject, error_from_batch_item
+from ..qbo.errors import (
+    DuplicateName,
+    NeedsReconnect,
+    QBOError,
+    StaleObject,
+    TransientError,
+    error_from_batch_item,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -97,17 +104,32 @@ class QBOPushMixin(models.AbstractModel):
     # === ENGINE === #
 
     @api.model
-    def _qbo_push(self, connection, run, client):
-        """Send what changed in Odoo to QuickBooks; return the number of records sent."""
+    def _qbo_push_state(self, connection, run, client):
         state = self._qbo_new_state(connection, run, client, {})
         state.update(entity=self._qbo_entity, label=self._qbo_push_label, retried=set())
         self._qbo_prepare(state)
-        Outbox = self.env['qbo.outbox'].sudo()
-        # A batch a crash left unanswered goes first, exactly as it was stored.
-        pending = Outbox.search([('connection_id', '=', connection.id), ('model', '=', self._name),
-                                 ('realm_id', '=', connection.realm_id), ('state', '=', 'pending')])
-        for batch in pending:
-            self._qbo_push_send(batch, state)
+        return state
+
+    @api.model
+    def _qbo_push_pending(self, connection, run, client):
+        """Send again the batches a crash left unanswered, exactly as stored, and bind their replies.
+
+        Runs before anything is read from QuickBooks, whatever the direction: what QuickBooks
+        created for them is bound to its Odoo record before the pull could take it for new.
+        """
+        pending = self.env['qbo.outbox'].sudo().search([
+            ('connection_id', '=', connection.id), ('model', '=', self._name),
+            ('realm_id', '=', connection.realm_id), ('state', '=', 'pending')])
+        if pending:
+            state = self._qbo_push_state(connection, run, client)
+            for batch in pending:
+                self._qbo_push_send(batch, state)
+
+    @api.model
+    def _qbo_push(self, connection, run, client):
+        """Send what changed in Odoo to QuickBooks; return the number of records sent."""
+        state = self._qbo_push_state(connection, run, client)
+        self._qbo_push_pending(connection, run, client)
         work = self._qbo_push_work(state)
         if run:
             run._set_total(self._qbo_push_stat_entity(), len(work), label=self._qbo_push_label)
@@ -170,17 +192,26 @@ class QBOPushMixin(models.AbstractModel):
         request = [{'bId': item['bId'], 'operation': item['operation'], item['entity']: item['data']}
                    for item in items]
         batch.attempts += 1
+        Odoo = self.env[self._qbo_push_odoo_model()].with_context(active_test=False)
         try:
             replies = state['client'].batch(request, request_id=batch.request_id)
-        except QBOError:
-            # Unsent or unanswered as a whole: the batch stays pending and goes first next time.
+        except (TransientError, NeedsReconnect):
+            # Unanswered as a whole: the batch stays pending and goes first next time (as it was).
             connection._qbo_commit()
             raise
+        except QBOError as error:
+            # Refused as a whole (never done by QuickBooks): its records go again in new batches.
+            for item in items:
+                record = Odoo.browse(item['res_id']).exists()
+                mapping = self.browse(item['mapping_id']).exists() if item['mapping_id'] else self.browse()
+                if record:
+                    self._qbo_push_fail(record, mapping, error, state)
+            batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
+            connection._qbo_commit()
+            return
         for item, reply in zip(items, replies, strict=True):
-            record = self.env[self._qbo_push_odoo_model()].browse(item['res_id']).exists()
+            record = Odoo.browse(item['res_id']).exists()
             mapping = self.browse(item['mapping_id']).exists() if item['mapping_id'] else self.browse()
-            if not record:
-                continue   # deleted in Odoo since: nothing to bind
             error = error_from_batch_item(reply, request[items.index(item)])
             try:
                 with self.env.cr.savepoint():
@@ -188,15 +219,26 @@ class QBOPushMixin(models.AbstractModel):
                         obj = reply.get(item['entity'])
                         if not isinstance(obj, dict) or not obj.get('Id'):
                             raise QBOError(self.env._('QuickBooks answered without the record it saved.'))
+                        if not record:
+                            self._qbo_push_orphan(obj, item, state)
+                            continue
                         self._qbo_push_bind(record, mapping, obj, item, state)
                         self._qbo_push_count(state, **{'created' if item['operation'] == 'create'
                                                        else 'updated': 1})
-                    else:
+                    elif record:
                         self._qbo_push_refused(record, mapping, item, error, state)
-            except QBOError as bind_error:
-                self._qbo_push_fail(record, mapping, bind_error, state)
+            except Exception as bind_error:  # noqa: BLE001 - one record fails alone, never the batch
+                if not isinstance(bind_error, QBOError):
+                    _logger.exception('QuickBooks: binding %s %s failed', self._name, item.get('res_id'))
+                if record:
+                    self._qbo_push_fail(record, mapping, bind_error, state)
         batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
         connection._qbo_commit()
+
+    @api.model
+    def _qbo_push_orphan(self, obj, item, state):
+        """QuickBooks created a record for an Odoo record deleted since: keep it, for the user to decide."""
+        return
 
     @api.model
     def _qbo_push_refused(self, record, mapping, item, error, state):
@@ -204,11 +246,16 @@ class QBOPushMixin(models.AbstractModel):
         key = (record.id, item['operation'])
         if isinstance(error, StaleObject) and mapping and key not in state['retried']:
             state['retried'].add(key)
+            # Re-read: QuickBooks' change comes in as a pull would bring it (the Defaults tab's
+            # policy decides what wins, the losing values go to the log), then Odoo's goes again.
             fresh = state['client'].read(self._qbo_entity, mapping.qbo_id)
-            mapping.with_context(qbo_sync=True).write({'sync_token': str(fresh.get('SyncToken'))})
-            again = self._qbo_push_item(record, mapping, state)
-            if again:
-                state.setdefault('again', []).append(again)
+            mapping.with_context(qbo_sync=True).write({'need_push': True})   # Odoo's change is pending
+            self._qbo_import_page([fresh], state)
+            mapping.invalidate_recordset()
+            if mapping[self._qbo_odoo_field]:
+                again = self._qbo_push_item(record, mapping, state)
+                if again:
+                    state.setdefault('again', []).append(again)
             return
         if isinstance(error, DuplicateName) and not mapping and key not in state['retried']:
             state['retried'].add(key)

@@ -104,8 +104,7 @@ def item_to_qbo(values, current=None):
             data[ref] = {'value': str(values[key])}
     if values.get('parent_qbo_id'):
         data.update(SubItem=True, ParentRef={'value': str(values['parent_qbo_id'])})
-    elif current and current.get('SubItem'):
-        data['SubItem'] = False
+    # No category QuickBooks knows: an existing item stays in its QuickBooks category.
     if item_type == 'Inventory':
         data['TrackQtyOnHand'] = True
         if not current:

@@ -171,6 +171,12 @@ class TestCatalogPush(CatalogCase):
         self.assertEqual(len(template.product_variant_ids), 2)
         self.sync()
         self.assertIs(self.store.get(self.realm, 'Item', diag.qbo_id)['Active'], False)
+        self.assertFalse(diag.active)
+        diag.product_id.active = True
+        self.sync()
+        self.assertIs(self.store.get(self.realm, 'Item', diag.qbo_id)['Active'], True,
+                      'restored: active again')
+        self.assertTrue(diag.active)
         self.qbo_item('Filter Kit (Small)')
         self.qbo_item('Filter Kit (Large)')
         variants = self.env['qbo.item'].search([('product_id', 'in', template.product_variant_ids.ids)])
@@ -182,9 +188,15 @@ class TestCatalogPush(CatalogCase):
         # QuickBooks changed something the pull has not seen yet: Odoo's SyncToken is old.
         self.store.update(self.realm, 'Item', diag.qbo_id, {'Description': 'Diagnosis'})
         diag.product_id.list_price = 91.0
+        self.emulator.reset_log()
         with patch.object(type(self.connection), '_qbo_pull_catalog', lambda *args: None):
             self.sync()
-        self.assertEqual(self.store.get(self.realm, 'Item', diag.qbo_id)['UnitPrice'], 91.0)
+        batches = [r for r in self.emulator.request_log if r['path'].endswith('/batch')]
+        self.assertEqual(len(batches), 2, 'refused as stale once, then sent again')
+        qbo = self.store.get(self.realm, 'Item', diag.qbo_id)
+        self.assertEqual((qbo['UnitPrice'], qbo['Description']), (91.0, 'Diagnosis'),
+                         "Odoo's price and QuickBooks' description: nothing lost on either side")
+        self.assertEqual(diag.product_id.description_sale, 'Diagnosis')
         self.assertFalse(diag.need_push)
 
 
@@ -205,6 +217,29 @@ class TestCatalogConflicts(CatalogCase):
         self.assertEqual(self.store.get(self.realm, 'Item', item.qbo_id)['UnitPrice'], 205.0)
         change = run.change_ids.filtered(lambda c: c.qbo_id == item.qbo_id)
         self.assertEqual((change.old_value, change.new_value, change.applied), ('210.0', '205.0', True))
+
+    def test_newest_change_wins(self):
+        self.start_catalog()
+        self.connection.conflict_policy = 'newest'
+        item = self.item('Emergency Call-out')
+        self.store.update(self.realm, 'Item', item.qbo_id, {'UnitPrice': 205.0})
+        self.emulator.clock.advance(-120)   # QuickBooks' change is older than Odoo's below
+        try:
+            self.store.update(self.realm, 'Item', item.qbo_id, {'Description': 'Older change'})
+        finally:
+            self.emulator.clock.advance(120)
+        item.product_id.list_price = 215.0
+        self.sync()
+        self.assertEqual(self.store.get(self.realm, 'Item', item.qbo_id)['UnitPrice'], 215.0,
+                         'Odoo was newer')
+        self.assertEqual(item.product_id.list_price, 215.0)
+        # And the other way: QuickBooks changed after Odoo.
+        item.product_id.list_price = 220.0
+        self.emulator.clock.advance(120)
+        self.store.update(self.realm, 'Item', item.qbo_id, {'UnitPrice': 225.0})
+        self.sync()
+        self.assertEqual(item.product_id.list_price, 225.0, 'QuickBooks was newer')
+        self.assertEqual(self.store.get(self.realm, 'Item', item.qbo_id)['UnitPrice'], 225.0)
 
     def test_odoo_wins_and_the_quickbooks_value_stays_in_the_log(self):
         item, run = self.both_sides('odoo')
@@ -245,8 +280,9 @@ class TestCatalogCrash(CatalogCase):
         class WorkerKilled(BaseException):
             pass
         self.start_catalog()
-        self.env['product.product'].create({'name': 'Duct Sealing', 'type': 'service', 'list_price': 60,
-                                            'purchase_ok': False})
+        product = self.env['product.product'].create({'name': 'Duct Sealing', 'type': 'service',
+                                                      'list_price': 60, 'purchase_ok': False})
+        before = len(self.store.all(self.realm, 'Item'))
         self.connection.income_account_id = self.qbo_account('Installation')
         Item = type(self.env['qbo.item'])
 
@@ -265,6 +301,32 @@ class TestCatalogCrash(CatalogCase):
         self.assertEqual(len(pending), 1, 'the batch was stored before it was sent')
         self.in_worker(self.env['qbo.connection'], '_cron_sync')   # recovers the run, then syncs
         self.sync()
-        self.qbo_item('Duct Sealing')   # still exactly one
+        self.assertEqual(len(self.store.all(self.realm, 'Item')), before + 1, 'exactly one item, in all')
         self.assertEqual(pending.state, 'done')
-        self.assertEqual(self.item('Duct Sealing').match_state, 'sent')
+        mapping = self.item('Duct Sealing')
+        self.assertEqual((mapping.product_id, mapping.match_state), (product, 'sent'))
+        self.assertEqual(self.env['product.product'].search_count([('name', '=', 'Duct Sealing')]), 1)
+
+    def test_a_product_deleted_while_its_batch_waited_leaves_the_item_for_the_user(self):
+        class WorkerKilled(BaseException):
+            pass
+        self.start_catalog()
+        self.connection.income_account_id = self.qbo_account('Installation')
+        product = self.env['product.product'].create({'name': 'Chimney Sweep', 'type': 'service',
+                                                      'purchase_ok': False})
+
+        def dies(*args, **kwargs):
+            raise WorkerKilled()
+        killed = False
+        with patch.object(type(self.env['qbo.item']), '_qbo_push_bind', dies):
+            try:
+                self.in_worker(self.connection, '_sync', 'manual')
+            except WorkerKilled:
+                killed = True
+        self.assertTrue(killed)
+        product.unlink()
+        self.sync()
+        mapping = self.item('Chimney Sweep')
+        self.assertEqual((mapping.product_id.id, mapping.match_state), (False, 'conflict'))
+        self.assertFalse(self.env['product.product'].search([('name', '=', 'Chimney Sweep')]),
+                         'not brought back as a new product')
