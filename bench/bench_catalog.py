@@ -10,7 +10,6 @@ Prints, side by side with their baselines:
   - an incremental sync after 10 changes on each side: calls and time against the full import.
 """
 
-import argparse
 import cProfile
 import math
 import os
@@ -22,30 +21,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_lists import _Plain, measured  # noqa: E402
+from bench_lists import _Plain, bench_args, measured, open_registry  # noqa: E402
 
 QBO_BATCHES_PER_MINUTE = 40
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--db', required=True)
-    parser.add_argument('--addons-path', required=True)
-    parser.add_argument('--items', type=int, default=20000)
-    parser.add_argument('--push', type=int, default=3000)
-    parser.add_argument('--changes', type=int, default=10)
-    parser.add_argument('--db-args', nargs=argparse.REMAINDER, default=[])
-    args = parser.parse_args()
-
-    import odoo
-    from odoo.tools import config
-
+    args = bench_args(__doc__.splitlines()[0],
+                      ('--items', 20000, 'QuickBooks items to import'),
+                      ('--push', 3000, 'new Odoo products to send'),
+                      ('--changes', 10, 'changes on each side before the incremental sync'))
     from qbo_emulator import Emulator
 
-    config.parse_config(['-d', args.db, '--addons-path', args.addons_path, '--log-level', 'warn',
-                         *args.db_args])
-    odoo.service.server.load_server_wide_modules()
-    registry = odoo.modules.registry.Registry(args.db)
+    odoo, registry = open_registry(args)
     # QuickBooks' own limits on: a throttle reply would show in the emulator's log.
     emu = Emulator(seed='demo', client_id='bench', client_secret='bench', rate_limits=True).start()
     try:
@@ -101,6 +89,17 @@ def time_creates(env):
             totals[model._name] = totals.get(model._name, 0.0) + time.perf_counter() - started
     cls._qbo_create_each = timed
     return totals
+
+
+def measured_sync(emu, cr, connection):
+    """Run one sync, measured; return (figures, the emulator's log counts, the run's state)."""
+    time.sleep(1.1)   # the requests before leave QuickBooks' one-second window first
+    emu.reset_log()
+    with measured(cr) as figures:
+        run = connection._sync('manual')
+    log, state = log_counts(emu), run.state
+    cr.commit()
+    return figures, log, state
 
 
 def read_product(product):
@@ -200,13 +199,7 @@ def run_bench(odoo, registry, emu, args):
 
         # --- the sync after the push: the change feed lists the 3,000 items it sent (more than the
         # 1,000 it can list), so the catalog is read whole once; every item is found unchanged --- #
-        time.sleep(1.1)
-        emu.reset_log()
-        with measured(cr) as settle:
-            settle_run = connection._sync('manual')
-        settle_log = log_counts(emu)
-        settle_state = settle_run.state
-        cr.commit()
+        settle, settle_log, settle_state = measured_sync(emu, cr, connection)
 
         # --- incremental sync after N changes on each side --- #
         items = [i for i in emu.store.all(emu.realm_id, 'Item') if i['Type'] != 'Category'][:args.changes]
@@ -218,12 +211,7 @@ def run_bench(odoo, registry, emu, args):
         for mapping in mine:
             mapping.product_id.list_price += 1
         cr.commit()
-        emu.reset_log()
-        with measured(cr) as incremental:
-            inc_run = connection._sync('manual')
-        inc_log = log_counts(emu)
-        inc_state = inc_run.state
-        cr.commit()
+        incremental, inc_log, inc_state = measured_sync(emu, cr, connection)
 
     rate = n_items / full.time
     raw_rate = n_items / raw.time

@@ -20,25 +20,35 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_args(description, *options):
+    """Parse the arguments bench/run passes (--db, --addons-path, --db-args) and ``options``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--db', required=True)
     parser.add_argument('--addons-path', required=True)
-    parser.add_argument('--scale', type=int, default=50, help='emulator seed scale (57 accounts, 5 classes, '
-                                                               '5 locations per step)')
-    parser.add_argument('--changes', type=int, default=10)
+    for name, default, help_text in options:
+        parser.add_argument(name, type=int, default=default, help=help_text)
     parser.add_argument('--db-args', nargs=argparse.REMAINDER, default=[])
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def open_registry(args):
+    """Load Odoo on the benchmark's database; return (odoo, registry)."""
     import odoo
     from odoo.tools import config
-
-    from qbo_emulator import Emulator
 
     config.parse_config(['-d', args.db, '--addons-path', args.addons_path, '--log-level', 'warn',
                          *args.db_args])
     odoo.service.server.load_server_wide_modules()
-    registry = odoo.modules.registry.Registry(args.db)
+    return odoo, odoo.modules.registry.Registry(args.db)
+
+
+def main():
+    args = bench_args(__doc__.splitlines()[0],
+                      ('--scale', 50, 'emulator seed scale (57 accounts, 5 classes, 5 locations per step)'),
+                      ('--changes', 10, 'accounts renamed before the incremental sync'))
+    from qbo_emulator import Emulator
+
+    odoo, registry = open_registry(args)
 
     print('bench: seeding the emulator (scale %d)...' % args.scale, flush=True)
     emu = Emulator(seed='demo', client_id='bench', client_secret='bench', seed_scale=args.scale,

@@ -550,7 +550,8 @@ class QBOMappedMixin(models.AbstractModel):
         fields_ = self._fields
         columns = [name for name, field in fields_.items()
                    if field.store and field.column_type and name != 'id']
-        defaults = self.default_get([name for name in columns if not any(name in v for v in vals_list)])
+        # The defaults of every column some row leaves out, computed once (the ORM would, per row).
+        defaults = self.default_get([name for name in columns if not all(name in v for v in vals_list)])
         fixed = {'company_id': state['connection'].company_id.id, 'create_uid': self.env.uid,
                  'write_uid': self.env.uid, 'create_date': self.env.cr.now(), 'write_date': self.env.cr.now()}
         placeholders = '(%s)' % ', '.join(['%s'] * len(columns))   # no value in the text: all are parameters
@@ -563,8 +564,14 @@ class QBOMappedMixin(models.AbstractModel):
                                 SQL(', ').join(SQL.identifier(name) for name in columns),
                                 SQL(', ').join(rows)))
         mappings = self.browse([row[0] for row in self.env.cr.fetchall()])
-        # What the ORM would have cached: the connection's list of mappings changed.
-        self.env['qbo.connection'].invalidate_model()
+        # What the ORM would have kept in step: the lists of mappings on the connection and on the
+        # Odoo records (product.qbo_item_ids) changed.
+        for model_name in ('qbo.connection', fields_[self._qbo_odoo_field].comodel_name):
+            model = self.env[model_name]
+            names = [name for name, field in model._fields.items()
+                     if field.type == 'one2many' and field.comodel_name == self._name]
+            if names:
+                model.invalidate_model(names)
         return mappings
 
     @api.model

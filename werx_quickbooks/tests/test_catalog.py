@@ -54,6 +54,8 @@ class TestCatalogImport(CatalogCase):
         categories = [i for i in qbo if i['Type'] == 'Category']
         items = self.env['qbo.item'].with_context(active_test=False).search(
             [('connection_id', '=', self.connection.id)])
+        # The demo company: 20 products and services (2 inactive) in 4 categories, 3 levels deep.
+        self.assertEqual((len(products), len(categories)), (20, 4))
         self.assertEqual(len(items), len(products))
         self.assertEqual(set(items.mapped('match_state')), {'created'})
         self.assertEqual(len(items.product_id), len(products), 'one Odoo product per QuickBooks item')
@@ -77,6 +79,8 @@ class TestCatalogImport(CatalogCase):
                          self.qbo_account('Cost of Goods Sold').account_id)
         # A sub-category keeps its place: Parts / Equipment.
         self.assertEqual((product.categ_id.name, product.categ_id.parent_id.name), ('Equipment', 'Parts'))
+        deep = self.item('Heat Pump HP-48').product_id.categ_id
+        self.assertEqual(deep.complete_name, 'Parts / Equipment / Heat Pumps')
 
         self.assertFalse(labor.taxes_id, 'not taxable in QuickBooks: no sales tax in Odoo')
         legacy = self.item('Legacy Service Contract')
