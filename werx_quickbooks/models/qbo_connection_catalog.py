@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from ..qbo import const
-from ..qbo.errors import CDCWindowExceeded
+from ..qbo.errors import CDCTooManyChanges, CDCWindowExceeded
 from .qbo_connection_lists import CURSOR_MARGIN, REVIEW_STATES, _mappings
 from .qbo_item import ITEM_TYPES
 
@@ -108,15 +108,22 @@ class QBOConnection(models.Model):
         models_ = [self.env[name].sudo().with_company(self.company_id) for name in CATALOG_MODELS]
         cache = {}
         objects = []
+        since = None
         if not full:
             try:
                 objects = client.cdc(['Item'], cursor - CURSOR_MARGIN).get('Item') or []
+                overflow = len(objects) >= const.CDC_MAX_OBJECTS
+            except CDCTooManyChanges:
+                overflow = True
             except CDCWindowExceeded:
-                full = True
-            full = full or len(objects) >= const.CDC_MAX_OBJECTS
+                full = overflow = True
+            if overflow and not full:
+                # More changes than the change feed lists (a large batch sent, say): read the items
+                # changed since the cursor with a query, page by page, rather than the whole catalog.
+                full, since = True, cursor - CURSOR_MARGIN
         for model in models_:
             if full:
-                model._qbo_import_all(connection, run, client, cache)
+                model._qbo_import_all(connection, run, client, cache, since=since)
             else:
                 mine = [obj for obj in objects if model._qbo_accepts(obj)
                         or (isinstance(obj, dict) and obj.get('status') == 'Deleted')]

@@ -274,13 +274,22 @@ class QBOMappedMixin(models.AbstractModel):
     @api.model
     def _qbo_fetch_pages(self, state):
         """Return an iterator over pages of this list from QBO, inactive records included."""
-        return state['client'].query_pages(self._qbo_entity, where=self._qbo_where, include_inactive=True,
-                                           page_size=const.PAGE_SIZE)
+        return state['client'].query_pages(self._qbo_entity, where=self._qbo_fetch_where(state),
+                                           include_inactive=True, page_size=const.PAGE_SIZE)
 
     @api.model
-    def _qbo_import_all(self, connection, run, client, cache):
-        """Read the whole list from QBO and bring it in, committing page by page."""
+    def _qbo_fetch_where(self, state):
+        """The query's condition: this list's part of the entity, and only what changed since ``since``."""
+        parts = [self._qbo_where] if self._qbo_where else []
+        if state.get('since'):
+            parts.append("MetaData.LastUpdatedTime >= '%s'" % state['since'].strftime('%Y-%m-%dT%H:%M:%SZ'))
+        return ' AND '.join(parts)
+
+    @api.model
+    def _qbo_import_all(self, connection, run, client, cache, since=None):
+        """Read the whole list from QBO (or what changed since ``since``), committing page by page."""
         state = self._qbo_new_state(connection, run, client, cache)
+        state['since'] = since
         try:
             return self._qbo_import_all_pages(connection, run, state)
         except BadReply as error:
@@ -298,7 +307,7 @@ class QBOMappedMixin(models.AbstractModel):
             if number == 0 and run:
                 # A short first page is the whole list: no count call needed.
                 total = len(page) if len(page) < const.PAGE_SIZE else state['client'].count(
-                    self._qbo_entity, where=self._qbo_where, include_inactive=True)
+                    self._qbo_entity, where=self._qbo_fetch_where(state), include_inactive=True)
                 run._set_total(self._qbo_entity, total, label=self._qbo_label)
             seen += len(page)
             self._qbo_import_page(page, state)

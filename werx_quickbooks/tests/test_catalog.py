@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..qbo import const
 from .common import QBOEmulatorCase
 
 
@@ -100,6 +101,22 @@ class TestCatalogImport(CatalogCase):
         permit = self.item('Permit Fee')
         self.assertNotEqual(permit.product_id, other_type, 'a service never matches goods')
         self.assertEqual(self.env['product.product'].search_count([('default_code', '=', 'TX-200')]), 1)
+
+
+    def test_more_changes_than_the_change_feed_lists_are_read_by_date_not_whole(self):
+        self.start_catalog()
+        changed = [i for i in self.store.all(self.realm, 'Item') if i['Type'] == 'Service'][:4]
+        for obj in changed:
+            self.store.update(self.realm, 'Item', obj['Id'], {'UnitPrice': 7.0})
+        self.emulator.reset_log()
+        with patch.object(const, 'CDC_MAX_OBJECTS', 3):
+            self.sync()
+        reads = [r['query'] for r in self.emulator.request_log if r['query'] and 'FROM Item' in r['query']]
+        self.assertTrue(reads and all('LastUpdatedTime' in q for q in reads), reads)
+        for obj in changed:
+            mapping = self.env['qbo.item'].search([('connection_id', '=', self.connection.id),
+                                                   ('qbo_id', '=', obj['Id'])])
+            self.assertEqual(mapping.product_id.with_context(active_test=False).list_price, 7.0, obj['Name'])
 
 
 @tagged('post_install', '-at_install')
