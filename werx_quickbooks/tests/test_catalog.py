@@ -351,3 +351,36 @@ class TestCatalogCrash(CatalogCase):
         self.assertEqual((mapping.product_id.id, mapping.match_state), (False, 'conflict'))
         self.assertFalse(self.env['product.product'].search([('name', '=', 'Chimney Sweep')]),
                          'not brought back as a new product')
+
+
+@tagged('post_install', '-at_install')
+class TestCatalogBooks(CatalogCase):
+    """Products from QuickBooks book where QuickBooks books them."""
+
+    def test_an_invoice_and_a_bill_of_imported_products_post_to_quickbooks_accounts(self):
+        self.start_catalog()
+        customer = self.env['res.partner'].create({'name': 'Books Customer'})
+        labor = self.item('Hourly Labor').product_id
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice', 'partner_id': customer.id,
+            'invoice_line_ids': [(0, 0, {'product_id': labor.id, 'quantity': 2})]})
+        invoice.action_post()
+        income = invoice.line_ids.filtered(lambda line: line.display_type == 'product')
+        self.assertEqual(income.account_id, self.qbo_account('Repairs').account_id)
+        self.assertEqual((income.credit, income.debit), (190.0, 0.0))
+        self.assertFalse(invoice.line_ids.filtered(lambda line: line.display_type == 'tax'),
+                         'not taxable in QuickBooks: no tax line')
+        receivable = invoice.line_ids.filtered(lambda line: line.display_type == 'payment_term')
+        self.assertEqual(receivable.debit, 190.0)
+
+        filters = self.item('Air Filter 16x25').product_id
+        bill = self.env['account.move'].create({
+            'move_type': 'in_invoice', 'partner_id': customer.id, 'invoice_date': '2026-12-01',
+            'invoice_line_ids': [(0, 0, {'product_id': filters.id, 'quantity': 10, 'price_unit': 9.5,
+                                         'tax_ids': [(5, 0, 0)]})]})
+        bill.action_post()
+        expense = bill.line_ids.filtered(lambda line: line.display_type == 'product')
+        self.assertEqual(expense.account_id, self.qbo_account('Cost of Goods Sold').account_id)
+        self.assertEqual((expense.debit, expense.credit), (95.0, 0.0))
+        payable = bill.line_ids.filtered(lambda line: line.display_type == 'payment_term')
+        self.assertEqual(payable.credit, 95.0)
