@@ -25,6 +25,8 @@ SCREENS = [
     ('connection', None),
     ('accounts', 'Accounts'),
     ('lists', 'Lists'),
+    ('products', 'Products'),
+    ('defaults', 'Defaults'),
     ('log', 'Log'),
 ]
 
