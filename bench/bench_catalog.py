@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_lists import _Plain, bench_args, measured, open_registry  # noqa: E402
+from bench_lists import _Plain, bench_args, connect, measured, open_registry  # noqa: E402
 
 QBO_BATCHES_PER_MINUTE = 40
 
@@ -123,17 +123,9 @@ def log_counts(emu):
 
 
 def run_bench(odoo, registry, emu, args):
-    from odoo.addons.werx_quickbooks.qbo import auth as qbo_auth
-
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = env.company
-        connection = env['qbo.connection'].create({
-            'company_id': company.id, 'environment': 'custom', 'base_url': emu.base_url,
-            'client_id': 'bench', 'client_secret': 'bench'})
-        connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(emu.issue_tokens()))
-        connection.write({'realm_id': emu.realm_id, 'state': 'connected'})
-        cr.commit()
+        connection = connect(env, emu)
         connection._sync('initial')   # the lists first (not measured here: bench_lists does)
         connection.item_direction = 'qbo2odoo'
         cr.commit()

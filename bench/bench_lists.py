@@ -59,6 +59,19 @@ def main():
         emu.stop()
 
 
+def connect(env, emu):
+    """Return the company's qbo.connection, connected to the emulator (committed)."""
+    from odoo.addons.werx_quickbooks.qbo import auth as qbo_auth
+
+    connection = env['qbo.connection'].create({
+        'company_id': env.company.id, 'environment': 'custom', 'base_url': emu.base_url,
+        'client_id': 'bench', 'client_secret': 'bench'})
+    connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(emu.issue_tokens()))
+    connection.write({'realm_id': emu.realm_id, 'state': 'connected'})
+    env.cr.commit()
+    return connection
+
+
 def list_sizes(emu):
     entities = ('Account', 'Term', 'Class', 'Department', 'PaymentMethod', 'TaxAgency', 'TaxRate',
                 'TaxCode')
@@ -85,19 +98,11 @@ def measured(cr):
 
 
 def run_bench(odoo, registry, emu, args):
-    from odoo.addons.werx_quickbooks.qbo import auth as qbo_auth
-
     sizes = list_sizes(emu)
     total = sum(sizes.values())
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = env.company
-        connection = env['qbo.connection'].create({
-            'company_id': company.id, 'environment': 'custom', 'base_url': emu.base_url,
-            'client_id': 'bench', 'client_secret': 'bench'})
-        connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(emu.issue_tokens()))
-        connection.write({'realm_id': emu.realm_id, 'state': 'connected'})
-        cr.commit()
+        connection = connect(env, emu)
 
         # --- initial import --- #
         emu.reset_log()
