@@ -12,7 +12,7 @@ _ERRORS = {'QBOError', 'NeedsReconnect', 'TransientError', 'Throttled', 'StaleOb
            'NotFound', 'InvalidReference', 'ValidationError', 'BadReply', 'InsecureTransport',
            'CDCWindowExceeded', 'CDCTooManyChanges'}
 # Mapper helpers whose argument at this position names a field ("whose <label> is not text").
-_LABELS = {'_text': 2, '_number': 2, '_integer': 2, '_checked_ref': 2, '_bad_ref': 1}
+_LABELS = {'_text': 2, '_number': 2, '_integer': 2, '_checked_ref': 2, '_bad_ref': 1, '_nested_text': 3}
 
 
 def _literal(node):
