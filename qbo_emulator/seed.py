@@ -186,6 +186,42 @@ VENDORS = [
 
 RETIRED_CUSTOMERS = (4, 17)  # positions in CUSTOMERS made inactive
 RETIRED_VENDORS = (11, 22)
+# customers that are more than a name and an address (keyed by DisplayName)
+CUSTOMER_EXTRAS = {
+    # a second state code: the camp is in Arizona
+    "Dukes Basketball Camp": {
+        "BillAddr": ("25 Court St.", "Tucson", "AZ", "85701"),
+        "ShipAddr": ("25 Court St.", "Tucson", "AZ", "85701"),
+    },
+    # ships to a yard that is not its billing address
+    "Cool Cars": {"ShipAddr": ("1 Harbor Yard Rd.", "Half Moon Bay", "CA", "94019")},
+    # buys for resale: tax-exempt with a resale certificate
+    "Sonnenschein Family Store": {"TaxExemptionReasonId": 9, "ResaleNum": "SR-2048-77"},
+}
+# jobs below the top-level customers: (DisplayName, parent DisplayName, BillWithParent, street).
+# The first is seeded with each copy of the customers; the others after every copy, so that the
+# Ids of the customers (and of the invoices' CustomerRef) stay as they were before they existed.
+JOBS = [
+    ("Remodel Phase 2", "Weiskopf Consulting", True, None),
+    ("Kitchen Cabinets", "Remodel Phase 2", True, None),
+    ("Bakery Expansion", "Pye's Cakes", False, "352 Mountain View Dr."),
+]
+# vendors that report on a 1099, with their tax id (stored in full, read back masked), and accounts
+# the company holds with some vendors
+VENDOR_EXTRAS = {
+    "Pam Seitz": {"Vendor1099": True, "TaxIdentifier": "521-44-7830"},
+    "Robertson & Associates": {"Vendor1099": True, "TaxIdentifier": "94-3172650", "AcctNum": "RA-1101"},
+    "Hicks Hardware": {"AcctNum": "HH-20931"},
+    "Norton Lumber and Building Materials": {"AcctNum": "NL-0457"},
+}
+# (GivenName, FamilyName, Active, EmployeeNumber, HiredDate, ReleasedDate): names an Odoo
+# contact may well carry too, so that QBO's one name space for customers, vendors and employees bites
+EMPLOYEES = [
+    ("Emily", "Platt", True, None, None, None),
+    ("John", "Johnson", True, None, None, None),
+    ("Maria", "Garcia", True, "E-103", "2021-04-12", None),
+    ("Kevin", "Doyle", False, "E-087", "2019-06-03", "2023-11-30"),
+]
 
 
 def _slug(text):
@@ -580,18 +616,19 @@ def _seed_demo(s, scale):
             }
             if company:
                 data["CompanyName"] = company + sfx
+                if n % 2 == 0:
+                    data["WebAddr"] = {"URI": f"https://www.{_slug(display)}.example"}
+            else:
+                data["Mobile"] = {"FreeFormNumber": f"(650) 555-{3000 + n + i * 37:04d}"}
             if n % 3 == 0:
                 data["DefaultTaxCodeRef"] = s.ref("TaxCode", "California")
+            extras = dict(CUSTOMER_EXTRAS.get(display, {}))
+            for field in ("BillAddr", "ShipAddr"):
+                if field in extras:
+                    data[field] = _addr(*extras.pop(field))
+            data.update(extras)
             s.add("Customer", data)
-        s.add(
-            "Customer",
-            {
-                "DisplayName": "Remodel Phase 2" + sfx,
-                "CompanyName": "Weiskopf Consulting" + sfx,
-                "ParentRef": s.ref("Customer", "Weiskopf Consulting" + sfx),
-                "BillWithParent": True,
-            },
-        )
+        _add_job(s, JOBS[0], sfx)
         for n, (display, company, given, family) in enumerate(VENDORS):
             data = {
                 "DisplayName": display + sfx,
@@ -606,18 +643,40 @@ def _seed_demo(s, scale):
                 data["CompanyName"] = company + sfx
             if given:
                 data["GivenName"], data["FamilyName"] = given, family
+            data.update(VENDOR_EXTRAS.get(display, {}))
             s.add("Vendor", data)
-    s.add(
-        "Employee",
-        {
-            "GivenName": "Emily",
-            "FamilyName": "Platt",
-            "PrimaryEmailAddr": {"Address": "emily@werx-demo.example"},
-        },
-    )
-    s.add("Employee", {"GivenName": "John", "FamilyName": "Johnson"})
+        for given, family, active, number, hired, released in EMPLOYEES:
+            data = {"GivenName": given, "FamilyName": family, "Active": active}
+            if i > 1:
+                data["DisplayName"] = f"{given} {family}{sfx}"
+            if given == "Emily" or number:
+                mail = f"{given.lower()}{'' if i == 1 else i}@werx-demo.example"
+                data["PrimaryEmailAddr"] = {"Address": mail}
+            if number:
+                data["EmployeeNumber"] = number if i == 1 else f"{number}-{i:03d}"
+                data["HiredDate"] = hired
+            if released:
+                data["ReleasedDate"] = released
+            s.add("Employee", data)
+    for i in range(1, scale + 1):
+        for job in JOBS[1:]:
+            _add_job(s, job, "" if i == 1 else f" ({i:03d})")
 
     _seed_transactions(s, scale)
+
+
+def _add_job(s, job, sfx):
+    display, parent, with_parent, street = job
+    parent_obj = s.co.objects["Customer"][s.ids[("Customer", parent + sfx)]]
+    data = {
+        "DisplayName": display + sfx,
+        "CompanyName": parent_obj.get("CompanyName") or parent_obj["DisplayName"],
+        "ParentRef": s.ref("Customer", parent + sfx),
+        "BillWithParent": with_parent,
+    }
+    if street:
+        data["ShipAddr"] = _addr(street, parent_obj["BillAddr"]["City"])
+    s.add("Customer", data)
 
 
 def _scaled_accounts(s, i):

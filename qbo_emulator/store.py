@@ -51,9 +51,52 @@ CREATE_ONLY = frozenset(("InventoryAdjustment",))
 LIST_ENTITIES = frozenset(ENTITIES) - TXN_ENTITIES - SINGLETONS - CREATE_ONLY
 READ_ONLY_ENTITIES = frozenset(("TaxRate", "TaxCode"))
 NOT_IN_CDC = frozenset(("TaxCode", "TaxRate", "TaxAgency"))
-# what QBO sends webhooks for: transactions and the lists the sync keeps, but not tax or employees
-WEBHOOK_ENTITIES = (LIST_ENTITIES - NOT_IN_CDC - {"Employee"}) | TXN_ENTITIES
+# what QBO sends webhooks for: transactions and the lists (employees included), but not tax
+WEBHOOK_ENTITIES = (LIST_ENTITIES - NOT_IN_CDC) | TXN_ENTITIES
 PARTY = frozenset(("Customer", "Vendor", "Employee"))
+PARTY_NAME_LIMIT = 500  # DisplayName
+CUSTOMER_MAX_LEVEL = 3  # four levels: a top-level customer is Level 0, the deepest sub-customer Level 3
+TAX_ID_LIMIT = 20  # Vendor.TaxIdentifier
+# Customer.TaxExemptionReasonId (automated sales tax): Intuit's list of reasons
+TAX_EXEMPTION_REASONS = {
+    1: "Federal government",
+    2: "State government",
+    3: "Local government",
+    4: "Tribal government",
+    5: "Charitable organization",
+    6: "Religious organization",
+    7: "Educational organization",
+    8: "Hospital",
+    9: "Resale",
+    10: "Direct pay permit",
+    11: "Multiple points of use",
+    12: "Direct mail",
+    13: "Agricultural production",
+    14: "Industrial production / manufacturing",
+    15: "Foreign diplomat",
+}
+# the contact objects of a customer, vendor or employee and the one field each holds
+PARTY_ADDRESSES = {
+    "Customer": ("BillAddr", "ShipAddr"),
+    "Vendor": ("BillAddr",),
+    "Employee": ("PrimaryAddr",),
+}
+PARTY_CONTACTS = (
+    ("PrimaryEmailAddr", "Address"),
+    ("PrimaryPhone", "FreeFormNumber"),
+    ("AlternatePhone", "FreeFormNumber"),
+    ("Mobile", "FreeFormNumber"),
+    ("Fax", "FreeFormNumber"),
+    ("WebAddr", "URI"),
+)
+# the flag that says "this record has a parent"; a ParentRef sent without it is followed
+PARENT_FLAGS = {"Item": "SubItem", "Customer": "Job"}
+# what points at a customer or vendor, and is re-pointed when QBO merges two of them
+MERGE_REFERENCES = {
+    "Customer": (("Invoice", "CustomerRef"), ("Payment", "CustomerRef")),
+    "Vendor": (("Item", "PrefVendorRef"),),
+    "Employee": (),
+}
 # entities whose names nest as Parent:Child, and the field holding the leaf name
 HIERARCHY = {
     "Account": "Name",
@@ -141,6 +184,14 @@ TERM_DAYS = (
 TERM_STANDARD = "Standard"
 TERM_DATE_DRIVEN = "DateDriven"
 USD = {"value": "USD", "name": "United States Dollar"}
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound Sterling",
+    "AUD": "Australian Dollar",
+    "MXN": "Mexican Peso",
+}
 
 # fields the server computes; what a client sends for them is ignored
 READ_ONLY_FIELDS = {
@@ -156,7 +207,9 @@ READ_ONLY_FIELDS = {
     "Department": ("FullyQualifiedName", "SubDepartment"),
     # Item.SubItem is not here: a SubItem false sent in an update takes the item out of its category
     "Item": ("FullyQualifiedName", "Level"),
-    "Customer": ("FullyQualifiedName", "Balance", "BalanceWithJobs", "Job", "Level"),
+    # Customer.Job is not here: Job false sent takes a sub-customer out from under its parent.
+    # Balance is read once, on create, as the opening balance (with OpenBalanceDate).
+    "Customer": ("FullyQualifiedName", "Balance", "BalanceWithJobs", "Level"),
     "Vendor": ("Balance",),
     "Invoice": ("TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt"),
     "Payment": ("UnappliedAmt",),
@@ -180,6 +233,33 @@ def display_name(entity, obj):
     return obj.get("FullyQualifiedName") or obj.get("Name", "")
 
 
+def mask_tax_id(value):
+    """A tax identifier as QBO shows it: every letter and digit but the last four as X.
+
+    Separators stay ("123-45-6789" -> "XXX-XX-6789"); four characters or fewer are all X.
+    """
+    value = str(value)
+    alnum = sum(c.isalnum() for c in value)
+    keep = 4 if alnum > 4 else 0
+    out, seen = [], 0
+    for c in value:
+        if c.isalnum():
+            seen += 1
+            out.append(c if seen > alnum - keep else "X")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _flag(value):
+    """A JSON boolean as QBO reads it: true/false, or the strings "true"/"false"; None if absent."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None if value == "" else value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise TypeError(f"{value!r} is not true or false")
+
+
 def id_sort_key(obj_id):
     s = str(obj_id)
     return (0, int(s), "") if s.isdigit() else (1, 0, s)
@@ -196,6 +276,9 @@ class Company:
         self.seq = defaultdict(int)
         self.names = {}
         self.base_balance = {}
+        self.opening = {}  # (Customer|Vendor, Id) -> the opening balance given on create
+        self.tax_ids = {}  # vendor Id -> its TaxIdentifier in full (objects hold it masked)
+        self.merges = []  # what store.merge did: {entity, from_id, into_id, time}
         self.next_doc = 1001
         self.request_ids = {}
         self.hits = deque()
@@ -281,6 +364,24 @@ class Store:
             co, entity, cur = self._stored(realm_id, entity, obj_id)
             return self._delete(co, entity, {"Id": cur["Id"], "SyncToken": cur["SyncToken"]})
 
+    def merge(self, realm_id, entity, from_id, into_id):
+        """Merge `from_id` into `into_id` as QBO's UI does; returns the survivor.
+
+        The merged record's transactions (and sub-customers, and items naming a vendor)
+        move to the survivor, each as an update; the merged record is deleted (610 on read,
+        "Deleted" in CDC, its name free again); the survivor gets a new SyncToken and one
+        webhook event with operation Merge naming the deleted Id. Raises Fault (610, 6000).
+        """
+        with self.lock:
+            co, entity, gone = self._stored(realm_id, entity, from_id)
+            _co, _e, survivor = self._stored(realm_id, entity, into_id)
+            return copy.deepcopy(self._merge(co, entity, gone, survivor))
+
+    def tax_identifier(self, realm_id, vendor_id):
+        """A vendor's TaxIdentifier in full, as stored (every API reply shows it masked)."""
+        with self.lock:
+            return self.company(realm_id).tax_ids.get(str(vendor_id))
+
     # === API OPERATIONS (raise Fault) === #
 
     def read(self, realm_id, entity, obj_id):
@@ -347,9 +448,14 @@ class Store:
         return obj
 
     def _create(self, co, entity, data):
+        opening = self._opening_balance(entity, data)
         obj = self._clean(entity, data)
         self._prepare(co, entity, obj, None)
         self._check_unique(co, entity, obj, None)
+        if entity in ("Customer", "Vendor"):
+            self._open_balance_date(obj, opening)
+            if entity == "Customer" and opening and obj["Active"] is False:
+                raise self._open_balance_fault(obj, opening)
         now = self.now()
         obj_id = data.get("Id") if entity == "TaxCode" and data.get("Id") in ("TAX", "NON") else None
         obj = {
@@ -364,9 +470,11 @@ class Store:
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, None)
         if entity in ("Customer", "Vendor"):
-            obj["Balance"] = 0
+            if opening:
+                co.opening[(entity, obj["Id"])] = opening
+            obj["Balance"] = opening
             if entity == "Customer":
-                obj["BalanceWithJobs"] = 0
+                obj["BalanceWithJobs"] = opening
         if entity == "Account":
             co.base_balance[obj["Id"]] = money(pending_balance or 0)
             obj["CurrentBalance"] = obj["CurrentBalanceWithSubAccounts"] = co.base_balance[obj["Id"]]
@@ -404,6 +512,9 @@ class Store:
             obj = copy.deepcopy(old)
             for f in READ_ONLY_FIELDS.get(entity, ()):
                 obj.pop(f, None)
+            flag = PARENT_FLAGS.get(entity)
+            if flag and "ParentRef" in changes and flag not in changes:
+                obj.pop(flag, None)  # a new ParentRef alone moves the record: the old flag doesn't veto it
             obj.update(changes)
         else:
             obj = changes
@@ -430,6 +541,10 @@ class Store:
         co.objects[entity][obj["Id"]] = obj
         self._index(co, entity, obj, old)
         self._after_write(co, entity, obj, old)
+        if entity == "Customer" and (old.get("ParentRef") or {}).get("value") != (
+            obj.get("ParentRef") or {}
+        ).get("value"):
+            self._recompute_balances(co)  # BalanceWithJobs of the old and the new parent
         self._emit(co, entity, obj["Id"], "Update", now)
         return obj
 
@@ -437,18 +552,83 @@ class Store:
         old = self._current(co, entity, data)
         obj_id = old["Id"]
         now = self.now()
-        del co.objects[entity][obj_id]
-        tomb = {
-            "Id": obj_id,
+        self._tombstone(co, entity, old, now)
+        self._after_delete(co, entity, old)
+        self._emit(co, entity, obj_id, "Delete", now)
+        return {"Id": obj_id, "status": "Deleted", "domain": "QBO"}
+
+    @staticmethod
+    def _tombstone(co, entity, old, now):
+        """Remove `old` for good; CDC reports it as {"Id", "status": "Deleted", ...} from now on."""
+        del co.objects[entity][old["Id"]]
+        co.deleted[entity][old["Id"]] = {
+            "Id": old["Id"],
             "status": "Deleted",
             "domain": "QBO",
             "MetaData": {"CreateTime": old["MetaData"]["CreateTime"], "LastUpdatedTime": iso(now)},
             "_ts": now,
         }
-        co.deleted[entity][obj_id] = tomb
-        self._after_delete(co, entity, old)
-        self._emit(co, entity, obj_id, "Delete", now)
-        return {"Id": obj_id, "status": "Deleted", "domain": "QBO"}
+
+    def _merge(self, co, entity, gone, survivor):
+        if entity not in MERGE_REFERENCES:
+            raise business(f"Only customers, vendors and employees can be merged, not a {entity}.", entity)
+        if gone["Id"] == survivor["Id"]:
+            raise business(f"A {entity.lower()} can't be merged into itself.", "Id")
+        if (gone.get("CurrencyRef") or {}).get("value") != (survivor.get("CurrencyRef") or {}).get("value"):
+            raise business(f"Only {entity.lower()}s with the same currency can be merged.", "CurrencyRef")
+        children = []
+        if entity == "Customer":
+            node = survivor
+            while node is not None:
+                if node["Id"] == gone["Id"]:
+                    raise business(
+                        "A customer can't be merged into one of its own sub-customers.", "ParentRef"
+                    )
+                node = co.objects["Customer"].get((node.get("ParentRef") or {}).get("value"))
+            children = [
+                c
+                for c in co.objects["Customer"].values()
+                if (c.get("ParentRef") or {}).get("value") == gone["Id"]
+            ]
+            for child in children:
+                depth = survivor.get("Level", 0) + 1 + self._depth_below(co, child["Id"], "Customer")
+                if depth > CUSTOMER_MAX_LEVEL:
+                    raise business(
+                        f"Sub-customers nest at most {CUSTOMER_MAX_LEVEL + 1} levels deep: moving "
+                        f"{child['DisplayName']} under {survivor['FullyQualifiedName']} would put a customer "
+                        f"on level {depth + 1}.",
+                        "ParentRef",
+                    )
+        now = self.now()
+        ref = {"value": survivor["Id"], "name": display_name(entity, survivor)}
+        for holder_entity, field in MERGE_REFERENCES[entity]:
+            for holder in co.objects[holder_entity].values():
+                if (holder.get(field) or {}).get("value") == gone["Id"]:
+                    holder[field] = dict(ref)
+                    self._touch(co, holder_entity, holder, "Update")
+        for child in sorted(children, key=lambda c: id_sort_key(c["Id"])):
+            before = copy.deepcopy(child)
+            child["ParentRef"] = {"value": survivor["Id"], "name": survivor["FullyQualifiedName"]}
+            child["FullyQualifiedName"] = f"{survivor['FullyQualifiedName']}:{child['DisplayName']}"
+            child["Level"] = survivor.get("Level", 0) + 1
+            self._index(co, "Customer", child, before)
+            self._touch(co, "Customer", child, "Update")
+        opening = co.opening.pop((entity, gone["Id"]), 0)
+        if opening:
+            key = (entity, survivor["Id"])
+            co.opening[key] = money(co.opening.get(key, 0) + opening)
+        if entity == "Vendor":
+            co.tax_ids.pop(gone["Id"], None)
+        self._tombstone(co, entity, gone, now)
+        for key in self._name_keys(entity, gone):
+            if co.names.get(key) == (entity, gone["Id"]):
+                del co.names[key]
+        self._recompute_balances(co)
+        co.merges.append({"entity": entity, "from_id": gone["Id"], "into_id": survivor["Id"], "time": now})
+        survivor["SyncToken"] = str(int(survivor["SyncToken"]) + 1)
+        survivor["MetaData"]["LastUpdatedTime"] = iso(now)
+        self._emit(co, entity, survivor["Id"], "Merge", now, deleted_id=gone["Id"])
+        return survivor
 
     def _void(self, co, entity, data):
         if entity != "Invoice":
@@ -470,9 +650,12 @@ class Store:
         self._recompute_balances(co)
         return obj
 
-    def _emit(self, co, entity, obj_id, operation, ts):
+    def _emit(self, co, entity, obj_id, operation, ts, *, deleted_id=None):
         if self.on_change is not None and entity in WEBHOOK_ENTITIES:
-            self.on_change(co.realm_id, entity, obj_id, operation, ts)
+            if deleted_id is None:
+                self.on_change(co.realm_id, entity, obj_id, operation, ts)
+            else:  # a merge: obj_id survived, deleted_id was merged into it
+                self.on_change(co.realm_id, entity, obj_id, operation, ts, deleted_id=deleted_id)
 
     # === NAMES === #
 
@@ -529,7 +712,7 @@ class Store:
                 before = copy.deepcopy(child)
                 child["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{child.get(leaf, '')}"
                 child["ParentRef"]["name"] = parent["FullyQualifiedName"]
-                if entity == "Item":
+                if entity in ("Item", "Customer"):
                     child["Level"] = parent.get("Level", 0) + 1
                 self._index(co, entity, child, before)
 
@@ -795,10 +978,10 @@ class Store:
             )
 
     @staticmethod
-    def _depth_below(co, item_id):
-        """How many levels of sub-items hang below the item `item_id` (0: none)."""
+    def _depth_below(co, item_id, entity="Item"):
+        """How many levels of sub-records hang below the record `item_id` (0: none)."""
         children = defaultdict(list)
-        for it in co.objects["Item"].values():
+        for it in co.objects[entity].values():
             pid = (it.get("ParentRef") or {}).get("value")
             if pid:
                 children[pid].append(it["Id"])
@@ -925,46 +1108,239 @@ class Store:
             item["QtyOnHand"] = round(float(item.get("QtyOnHand") or 0) + diffs[item_id], 6) + 0.0
             self._touch(co, "Item", item, "Update")
 
+    # === CUSTOMERS, VENDORS, EMPLOYEES === #
+
     def _party_name(self, obj, entity):
+        """DisplayName as sent, else from the name parts, else CompanyName; ≤ 500, no colon, tab, newline."""
+        raw = obj.get("DisplayName")
+        if raw is not None and not isinstance(raw, str):
+            raise invalid("DisplayName must be text", "DisplayName")
+        if raw and any(c in raw for c in "\t\n\r"):
+            raise business("A display name can't contain a colon (:), a tab or a line break.", "DisplayName")
         parts = [obj.get(f) for f in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
         parts = [str(p).strip() for p in parts if p not in (None, "") and str(p).strip()]
-        display = " ".join(str(obj.get("DisplayName") or "").split())
+        display = " ".join(str(raw or "").split())
         if not display:
             if parts:
-                display = " ".join(parts)
+                display = " ".join(" ".join(parts).split())
             elif entity != "Employee" and str(obj.get("CompanyName") or "").strip():
                 display = " ".join(str(obj["CompanyName"]).split())
             else:
                 raise required("DisplayName", " (or one of Title, GivenName, MiddleName, FamilyName, Suffix)")
         if ":" in display:
-            raise business("A name can't contain a colon (:).", "DisplayName")
+            raise business("A display name can't contain a colon (:), a tab or a line break.", "DisplayName")
+        if len(display) > PARTY_NAME_LIMIT:
+            raise fault(
+                "2050",
+                f"DisplayName is longer than {PARTY_NAME_LIMIT} characters ({len(display)})",
+                "DisplayName",
+            )
         obj["DisplayName"] = display
-        obj.setdefault("PrintOnCheckName", display)
-        email = obj.get("PrimaryEmailAddr")
-        if email and isinstance(email, dict) and email.get("Address") and "@" not in str(email["Address"]):
+        obj.setdefault("PrintOnCheckName", display[:110])
+        return display
+
+    def _contacts(self, obj, entity):
+        """Addresses, e-mail, phones and web address: objects holding text, as QBO has them."""
+        for field in PARTY_ADDRESSES[entity]:
+            addr = obj.get(field)
+            if addr in (None, "", {}):
+                obj.pop(field, None)
+                continue
+            if not isinstance(addr, dict):
+                raise invalid(f"{field} must be an object (Line1..Line5, City, PostalCode, ...)", field)
+            for key, value in list(addr.items()):
+                if value is None:
+                    del addr[key]
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    addr[key] = str(value)
+                elif not isinstance(value, str):
+                    raise invalid(f"{field}.{key} must be text", f"{field}.{key}")
+        for field, member in PARTY_CONTACTS:
+            value = obj.get(field)
+            if value in (None, "", {}):
+                obj.pop(field, None)
+                continue
+            if not isinstance(value, dict):
+                raise invalid(f'{field} must be an object like {{"{member}": "..."}}', field)
+            text = value.get(member)
+            if text is not None and not isinstance(text, str):
+                raise invalid(f"{field}.{member} must be text", f"{field}.{member}")
+        email = (obj.get("PrimaryEmailAddr") or {}).get("Address")
+        if email and "@" not in email:
             raise business("The email address is not valid.", "PrimaryEmailAddr")
+
+    def _home_currency(self, co):
+        prefs = co.objects["Preferences"].get("1") or {}
+        currency = prefs.get("CurrencyPrefs") or {}
+        code = str((currency.get("HomeCurrency") or {}).get("value") or "USD").upper()
+        return code, bool(currency.get("MultiCurrencyEnabled"))
+
+    def _currency(self, co, obj, old, entity):
+        """CurrencyRef: the home currency unless sent; once set it never changes (6000)."""
+        home, multi = self._home_currency(co)
+        kept = (old or {}).get("CurrencyRef") or {}
+        ref = obj.get("CurrencyRef")
+        if ref in (None, "", {}):
+            code = kept.get("value") or home
+        else:
+            if not isinstance(ref, dict) or not isinstance(ref.get("value"), str) or not ref["value"].strip():
+                raise invalid('CurrencyRef must be an object like {"value": "USD"}', "CurrencyRef")
+            code = ref["value"].strip().upper()
+        if kept.get("value") and code != kept["value"]:
+            raise business(
+                f"The currency of {obj['DisplayName']} is {kept['value']} and can't be changed to {code}: "
+                f"a {entity.lower()}'s currency is fixed once it is set.",
+                "CurrencyRef",
+            )
+        if not kept.get("value") and code != home and not multi:
+            raise business(
+                f"Multicurrency is off in this company: a {entity.lower()} can only use the home "
+                f"currency {home}, not {code}.",
+                "CurrencyRef",
+            )
+        obj["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+
+    @staticmethod
+    def _opening_balance(entity, data):
+        """The Balance a new customer or vendor is created with: its opening balance."""
+        if entity not in ("Customer", "Vendor") or not isinstance(data, dict):
+            return 0.0
+        value = data.get("Balance")
+        if value in (None, ""):
+            return 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise invalid("Balance must be a number", "Balance")
+        try:
+            return money(value)
+        except (TypeError, ValueError, OverflowError):
+            raise invalid("Balance must be a number", "Balance") from None
+
+    def _open_balance_date(self, obj, opening):
+        given = obj.get("OpenBalanceDate")
+        if given in (None, ""):
+            obj.pop("OpenBalanceDate", None)
+            if opening:
+                obj["OpenBalanceDate"] = self.today().isoformat()
+            return
+        when = parse_date(given)
+        if when is None:
+            raise invalid(f"OpenBalanceDate {str(given)[:40]!r} is not a date", "OpenBalanceDate")
+        obj["OpenBalanceDate"] = when.isoformat()
+
+    @staticmethod
+    def _open_balance_fault(obj, balance):
+        return business(
+            f"{obj['DisplayName']} has an open balance of {balance:.2f} (with its sub-customers), and a "
+            "customer with an open balance can't be made inactive. Receive a payment for it, or write it "
+            "off with a credit memo, first.",
+            "Active",
+        )
+
+    def _party_common(self, co, obj, old, entity):
+        display = self._party_name(obj, entity)
+        self._contacts(obj, entity)
+        if entity == "Employee":
+            return display
+        self._currency(co, obj, old, entity)
+        if old is not None:
+            # written once, on create: what an update sends is ignored
+            obj.pop("OpenBalanceDate", None)
+            if old.get("OpenBalanceDate"):
+                obj["OpenBalanceDate"] = old["OpenBalanceDate"]
         return display
 
     def _prep_customer(self, co, obj, old):
-        display = self._party_name(obj, "Customer")
-        parent = self._hierarchy(co, "Customer", obj, old, display)
-        obj["Job"] = parent is not None
+        display = self._party_common(co, obj, old, "Customer")
+        self._customer_parent(co, obj, old, display)
         self._ref(co, obj, "SalesTermRef", "Term")
         self._ref(co, obj, "PaymentMethodRef", "PaymentMethod")
         self._ref(co, obj, "DefaultTaxCodeRef", "TaxCode")
-        obj.setdefault("Taxable", "DefaultTaxCodeRef" in obj)
-        obj.setdefault("CurrencyRef", dict(USD))
+        self._ref(co, obj, "ARAccountRef", "Account")
+        reason = obj.get("TaxExemptionReasonId")
+        if reason in (None, ""):
+            obj.pop("TaxExemptionReasonId", None)
+        else:
+            if (
+                isinstance(reason, bool)
+                or not str(reason).strip().isdigit()
+                or int(reason) not in (TAX_EXEMPTION_REASONS)
+            ):
+                raise invalid(
+                    f"TaxExemptionReasonId {str(reason)[:20]!r} is not one of QuickBooks' reasons (1-15)",
+                    "TaxExemptionReasonId",
+                )
+            obj["TaxExemptionReasonId"] = int(reason)
+            obj["Taxable"] = False  # an exemption reason makes the customer tax-exempt, whatever Taxable says
+        taxable = _flag(obj.get("Taxable"))
+        obj["Taxable"] = taxable if taxable is not None else "DefaultTaxCodeRef" in obj
+        if obj.get("ResaleNum") in (None, ""):
+            obj.pop("ResaleNum", None)
+        else:
+            obj["ResaleNum"] = str(obj["ResaleNum"]).strip()
+        if old is not None and old.get("Active", True) and obj["Active"] is False:
+            balance = old.get("BalanceWithJobs", old.get("Balance", 0)) or 0
+            if abs(balance) >= 0.005:
+                raise self._open_balance_fault(obj, balance)
+
+    def _customer_parent(self, co, obj, old, display):
+        """Job, ParentRef, BillWithParent, FullyQualifiedName and Level; at most four levels."""
+        job = _flag(obj.pop("Job", None))
+        if job is False:
+            obj.pop("ParentRef", None)  # Job false: a top-level customer, whatever ParentRef says
+        elif job is True and not (obj.get("ParentRef") or {}).get("value"):
+            raise required("ParentRef", " (Job is true)")
+        parent = self._hierarchy(co, "Customer", obj, old, display)
+        obj["Job"] = parent is not None
+        obj["Level"] = parent.get("Level", 0) + 1 if parent is not None else 0
+        moved = old is not None and (old.get("ParentRef") or {}).get("value") != (parent or {}).get("Id")
+        # what hangs below only matters when the customer moves (and walking the list costs)
+        below = self._depth_below(co, old["Id"], "Customer") if moved else 0
+        if obj["Level"] + below > CUSTOMER_MAX_LEVEL:
+            raise business(
+                f"Sub-customers nest at most {CUSTOMER_MAX_LEVEL + 1} levels deep: "
+                f"{obj['FullyQualifiedName']} would put a customer on level {obj['Level'] + below + 1}.",
+                "ParentRef",
+            )
+        bill_with_parent = _flag(obj.get("BillWithParent"))
+        obj["BillWithParent"] = bool(bill_with_parent) and parent is not None
 
     def _prep_vendor(self, co, obj, old):
-        self._party_name(obj, "Vendor")
+        self._party_common(co, obj, old, "Vendor")
         self._ref(co, obj, "TermRef", "Term")
         self._ref(co, obj, "APAccountRef", "Account")
-        obj.setdefault("CurrencyRef", dict(USD))
+        obj["Vendor1099"] = bool(_flag(obj.get("Vendor1099")))
+        if obj.get("AcctNum") in (None, ""):
+            obj.pop("AcctNum", None)
+        else:
+            obj["AcctNum"] = str(obj["AcctNum"]).strip()
+        self._tax_identifier(co, obj, old)
+
+    @staticmethod
+    def _tax_identifier(co, obj, old):
+        """Keep a vendor's TaxIdentifier in full on the side; the object only ever holds it masked.
+
+        The masked value sent back unchanged (a read object saved again) keeps the stored one.
+        """
+        given = obj.get("TaxIdentifier")
+        if given in (None, ""):
+            obj.pop("TaxIdentifier", None)
+            obj["_TaxIdentifier"] = None
+            return
+        if isinstance(given, bool) or not isinstance(given, (str, int)):
+            raise invalid("TaxIdentifier must be text", "TaxIdentifier")
+        given = str(given).strip()
+        if old is not None and given == old.get("TaxIdentifier"):
+            obj["TaxIdentifier"] = given  # unchanged: the full value stays as it is
+            return
+        if len(given) > TAX_ID_LIMIT:
+            raise fault("2050", f"TaxIdentifier is longer than {TAX_ID_LIMIT} characters", "TaxIdentifier")
+        obj["TaxIdentifier"] = mask_tax_id(given)
+        obj["_TaxIdentifier"] = given
 
     def _prep_employee(self, co, obj, old):
         if not any(obj.get(f) for f in ("GivenName", "FamilyName", "DisplayName")):
             raise required("GivenName", " (or FamilyName)")
-        self._party_name(obj, "Employee")
+        self._party_common(co, obj, old, "Employee")
 
     def _prep_invoice(self, co, obj, old):
         customer = self._ref(co, obj, "CustomerRef", "Customer", is_required=True)
@@ -1188,6 +1564,14 @@ class Store:
             self._touch(co, "Invoice", inv, "Update")
 
     def _after_write(self, co, entity, obj, old):
+        if entity == "Vendor" and "_TaxIdentifier" in obj:
+            real = obj.pop("_TaxIdentifier")
+            if real:
+                co.tax_ids[obj["Id"]] = real
+            else:
+                co.tax_ids.pop(obj["Id"], None)
+        if entity in ("Customer", "Vendor") and old is None and (obj["Balance"] or obj.get("ParentRef")):
+            self._recompute_balances(co)  # an opening balance, or a new sub-customer's parent's total
         if entity == "InventoryAdjustment":
             self._apply_adjustment(co, obj)
         if entity == "TaxAgency" and old is None:
@@ -1242,9 +1626,21 @@ class Store:
         accounts = co.objects["Account"]
         totals = defaultdict(float, co.base_balance)
         receivable = self._find_account(co, "AccountsReceivable")
+        payable = self._find_account(co, "AccountsPayable")
         tax_payable = self._find_account(co, "SalesTaxPayable")
         items = co.objects["Item"]
         customer_balance = defaultdict(float)
+        vendor_balance = defaultdict(float)
+        # opening balances of customers and vendors are open receivables and payables
+        for (entity, party_id), amount in co.opening.items():
+            if entity == "Customer":
+                customer_balance[party_id] += amount
+                if receivable is not None:
+                    totals[receivable["Id"]] += amount
+            else:
+                vendor_balance[party_id] += amount
+                if payable is not None:
+                    totals[payable["Id"]] += amount
         for inv in co.objects["Invoice"].values():
             if receivable is not None:
                 totals[receivable["Id"]] += inv["Balance"]
@@ -1272,6 +1668,8 @@ class Store:
         for cust_id, cust in customers.items():
             cust["Balance"] = money(customer_balance.get(cust_id, 0))
         _roll_up(customers, "Balance", "BalanceWithJobs")
+        for vendor_id, vendor in co.objects["Vendor"].items():
+            vendor["Balance"] = money(vendor_balance.get(vendor_id, 0))
 
 
 def _roll_up(objects, own, total):

@@ -27,14 +27,15 @@ def sign(verifier_token, body):
 def classic_payload(events):
     by_realm = {}
     for ev in events:
-        by_realm.setdefault(ev["realm"], []).append(
-            {
-                "name": ev["entity"],
-                "id": ev["id"],
-                "operation": ev["operation"],
-                "lastUpdated": iso_utc(ev["ts"]),
-            }
-        )
+        entity = {
+            "name": ev["entity"],
+            "id": ev["id"],
+            "operation": ev["operation"],
+            "lastUpdated": iso_utc(ev["ts"]),
+        }
+        if ev.get("deleted_id") is not None:
+            entity["deletedId"] = ev["deleted_id"]  # a merge: `id` survived, `deletedId` was merged into it
+        by_realm.setdefault(ev["realm"], []).append(entity)
     return {
         "eventNotifications": [
             {"realmId": realm, "dataChangeEvent": {"entities": entities}}
@@ -54,7 +55,7 @@ def cloudevents_payload(events):
             "time": iso_utc(ev["ts"]),
             "intuitentityid": ev["id"],
             "intuitaccountid": ev["realm"],
-            "data": {},
+            "data": {} if ev.get("deleted_id") is None else {"deletedid": ev["deleted_id"]},
         }
         for ev in events
     ]
@@ -97,7 +98,8 @@ class WebhookSender:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def enqueue(self, realm, entity, obj_id, operation, ts):
+    def enqueue(self, realm, entity, obj_id, operation, ts, *, deleted_id=None):
+        """Queue one change; `deleted_id` is the merged (deleted) record of a Merge on `obj_id`."""
         if not self.url:
             return
         with self._cond:
@@ -109,6 +111,7 @@ class WebhookSender:
                 "id": obj_id,
                 "operation": operation,
                 "ts": ts,
+                "deleted_id": deleted_id,
                 "url": self.url,
                 "fmt": self.fmt,
                 "token": self.verifier_token,
