@@ -18,7 +18,13 @@ if "werx_quickbooks" not in sys.modules:
     _addon.__path__ = [os.path.join(ROOT, "werx_quickbooks")]
     sys.modules["werx_quickbooks"] = _addon
 
+from helpers_emulator import Api  # noqa: E402
+from quickbooks import QuickBooks  # noqa: E402
+from requests_oauthlib import OAuth2Session  # noqa: E402
+
 from qbo_emulator import Emulator  # noqa: E402
+
+EMU_CLIENT_ID = "entity-client"
 
 
 @pytest.fixture
@@ -29,3 +35,34 @@ def emulator():
         yield emu
     finally:
         emu.stop()
+
+
+# For the tests of the emulator's entities: a demo company without rate limits, raw HTTP to it
+# (api) and python-quickbooks' own client on it (qb).
+@pytest.fixture
+def emu():
+    emulator = Emulator(
+        seed="demo", client_id=EMU_CLIENT_ID, client_secret="entity-secret", rate_limits=False
+    ).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def api(emu):
+    return Api(emu)
+
+
+@pytest.fixture
+def qb(emu, monkeypatch):
+    """python-quickbooks on the emulator: plain http on loopback allowed for this test only."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    token = emu.issue_tokens()
+    client = QuickBooks(company_id=emu.realm_id, minorversion=75)
+    client.session = OAuth2Session(
+        EMU_CLIENT_ID, token={"access_token": token["access_token"], "token_type": "Bearer"}
+    )
+    client.api_url_v3 = client.sandbox_api_url_v3 = f"{emu.base_url}/v3"
+    return client

@@ -10,85 +10,13 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
-from quickbooks import QuickBooks
 from quickbooks.batch import batch_create
 from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import QuickbooksException
 from quickbooks.objects.account import Account
 from quickbooks.objects.item import Item
-from requests_oauthlib import OAuth2Session
 
 from qbo_emulator import Emulator
-
-CLIENT_ID = "catalog-client"
-CLIENT_SECRET = "catalog-secret"
-
-
-class Api:
-    """Raw HTTP calls for one realm with a fresh bearer token."""
-
-    def __init__(self, emu):
-        self.emu = emu
-        self.base = f"{emu.base_url}/v3/company/{emu.realm_id}"
-        token = emu.issue_tokens()["access_token"]
-        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self.http = requests.Session()
-
-    def get(self, path, **params):
-        params.setdefault("minorversion", 75)
-        return self.http.get(self.base + path, params=params, headers=self.headers, timeout=10)
-
-    def post(self, path, body, **params):
-        params.setdefault("minorversion", 75)
-        return self.http.post(self.base + path, params=params, json=body, headers=self.headers, timeout=10)
-
-    @staticmethod
-    def ok(response):
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    @staticmethod
-    def fault(response, status=400):
-        assert response.status_code == status, response.text
-        body = response.json()
-        assert set(body) == {"Fault", "time"}, body
-        return body["Fault"]["Error"][0]
-
-    def query(self, statement):
-        return self.ok(self.get("/query", query=statement))["QueryResponse"]
-
-    def item(self, item_id):
-        return self.ok(self.get(f"/item/{item_id}"))["Item"]
-
-
-@pytest.fixture
-def emu():
-    emulator = Emulator(
-        seed="demo", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limits=False
-    ).start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture
-def api(emu):
-    return Api(emu)
-
-
-@pytest.fixture
-def qb(emu, monkeypatch):
-    """python-quickbooks on the emulator: plain http on loopback allowed for this test only."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    token = emu.issue_tokens()
-    client = QuickBooks(company_id=emu.realm_id, minorversion=75)
-    client.session = OAuth2Session(
-        CLIENT_ID, token={"access_token": token["access_token"], "token_type": "Bearer"}
-    )
-    client.api_url_v3 = client.sandbox_api_url_v3 = f"{emu.base_url}/v3"
-    return client
 
 
 def by_name(emu, name):

@@ -14,96 +14,18 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
-from quickbooks import QuickBooks
 from quickbooks.batch import batch_create
 from quickbooks.exceptions import QuickbooksException
 from quickbooks.objects.base import Address, EmailAddress
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.vendor import Vendor
-from requests_oauthlib import OAuth2Session
 
 from qbo_emulator import Emulator, Fault
 
-CLIENT_ID = "parties-client"
-CLIENT_SECRET = "parties-secret"
 DUPLICATE_DETAIL = (
     "The name supplied already exists. : Another customer, vendor or employee is already using this "
     "name. Please use a different name."
 )
-
-
-class Api:
-    """Raw HTTP calls for one realm with a fresh bearer token."""
-
-    def __init__(self, emu):
-        self.emu = emu
-        self.base = f"{emu.base_url}/v3/company/{emu.realm_id}"
-        token = emu.issue_tokens()["access_token"]
-        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self.http = requests.Session()
-
-    def get(self, path, **params):
-        params.setdefault("minorversion", 75)
-        return self.http.get(self.base + path, params=params, headers=self.headers, timeout=10)
-
-    def post(self, path, body, **params):
-        params.setdefault("minorversion", 75)
-        return self.http.post(self.base + path, params=params, json=body, headers=self.headers, timeout=10)
-
-    @staticmethod
-    def ok(response):
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    @staticmethod
-    def fault(response, status=400):
-        assert response.status_code == status, response.text
-        body = response.json()
-        assert set(body) == {"Fault", "time"}, body
-        return body["Fault"]["Error"][0]
-
-    def create(self, entity, body, **params):
-        return self.ok(self.post(f"/{entity.lower()}", body, **params))[entity]
-
-    def read(self, entity, obj_id):
-        return self.ok(self.get(f"/{entity.lower()}/{obj_id}"))[entity]
-
-    def sparse(self, entity, obj, **changes):
-        body = {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, **changes}
-        return self.post(f"/{entity.lower()}", body)
-
-    def query(self, statement):
-        return self.ok(self.get("/query", query=statement))["QueryResponse"]
-
-
-@pytest.fixture
-def emu():
-    emulator = Emulator(
-        seed="demo", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limits=False
-    ).start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture
-def api(emu):
-    return Api(emu)
-
-
-@pytest.fixture
-def qb(emu, monkeypatch):
-    """python-quickbooks on the emulator: plain http on loopback allowed for this test only."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    token = emu.issue_tokens()
-    client = QuickBooks(company_id=emu.realm_id, minorversion=75)
-    client.session = OAuth2Session(
-        CLIENT_ID, token={"access_token": token["access_token"], "token_type": "Bearer"}
-    )
-    client.api_url_v3 = client.sandbox_api_url_v3 = f"{emu.base_url}/v3"
-    return client
 
 
 def named(emu, entity, name):
