@@ -2,7 +2,10 @@
 
 import os
 import sys
+import threading
+import time
 import types
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -66,3 +69,45 @@ def qb(emu, monkeypatch):
     )
     client.api_url_v3 = client.sandbox_api_url_v3 = f"{emu.base_url}/v3"
     return client
+
+
+class _Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.got.append((dict(self.headers), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class WebhookSink:
+    """An HTTP endpoint on 127.0.0.1 that keeps every webhook delivery as (headers, body)."""
+
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+        self.server.got = self.got = []
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, timeout=5):
+        """Wait until a delivery arrived (or ``timeout`` seconds passed); return the deliveries."""
+        deadline = time.monotonic() + timeout
+        while not self.got and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.got
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_sink():
+    sink = WebhookSink()
+    try:
+        yield sink
+    finally:
+        sink.close()

@@ -16,10 +16,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -703,50 +701,28 @@ def test_injected_failures(fresh):
     assert api.get("account/1").status == 200
 
 
-class _Sink(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.got.append((dict(self.headers), body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize("fmt", ["classic", "cloudevents"])
-def test_webhooks_are_signed_with_the_verifier_token(fresh, fmt):
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    sink.got = []
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    try:
-        fresh.set_webhook(f"http://127.0.0.1:{sink.server_address[1]}/hook", fmt, VERIFIER)
-        api = Api(fresh.base_url, fresh.realm_id, fresh.issue_tokens()["access_token"])
-        cust = api.create("Customer", {"DisplayName": f"Hooked {fmt}"})
-        fresh.flush_webhooks(5)
-        deadline = time.monotonic() + 5
-        while not sink.got and time.monotonic() < deadline:
-            time.sleep(0.02)
-        headers, body = sink.got[0]
-        sig = {k.lower(): v for k, v in headers.items()}["intuit-signature"]
-        expected = base64.b64encode(hmac.new(VERIFIER.encode(), body, hashlib.sha256).digest()).decode()
-        assert hmac.compare_digest(sig, expected)
-        data = json.loads(body)
-        if fmt == "classic":
-            note = data["eventNotifications"][0]
-            assert note["realmId"] == fresh.realm_id
-            ent = note["dataChangeEvent"]["entities"][0]
-            assert (ent["name"], ent["id"], ent["operation"]) == ("Customer", cust["Id"], "Create")
-            assert ent["lastUpdated"]
-        else:
-            ev = data[0]
-            assert ev["specversion"] == "1.0" and ev["type"] == "qbo.customer.created.v1"
-            assert ev["intuitentityid"] == cust["Id"] and ev["intuitaccountid"] == fresh.realm_id
-            assert ev["id"] and ev["source"] and ev["time"] and "data" in ev
-    finally:
-        sink.shutdown()
-        sink.server_close()
+def test_webhooks_are_signed_with_the_verifier_token(fresh, fmt, webhook_sink):
+    fresh.set_webhook(webhook_sink.url, fmt, VERIFIER)
+    api = Api(fresh.base_url, fresh.realm_id, fresh.issue_tokens()["access_token"])
+    cust = api.create("Customer", {"DisplayName": f"Hooked {fmt}"})
+    fresh.flush_webhooks(5)
+    headers, body = webhook_sink.wait()[0]
+    sig = {k.lower(): v for k, v in headers.items()}["intuit-signature"]
+    expected = base64.b64encode(hmac.new(VERIFIER.encode(), body, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(sig, expected)
+    data = json.loads(body)
+    if fmt == "classic":
+        note = data["eventNotifications"][0]
+        assert note["realmId"] == fresh.realm_id
+        ent = note["dataChangeEvent"]["entities"][0]
+        assert (ent["name"], ent["id"], ent["operation"]) == ("Customer", cust["Id"], "Create")
+        assert ent["lastUpdated"]
+    else:
+        ev = data[0]
+        assert ev["specversion"] == "1.0" and ev["type"] == "qbo.customer.created.v1"
+        assert ev["intuitentityid"] == cust["Id"] and ev["intuitaccountid"] == fresh.realm_id
+        assert ev["id"] and ev["source"] and ev["time"] and "data" in ev
 
 
 def test_request_log_and_counters(fresh):

@@ -7,11 +7,8 @@ at the emulator, plain http allowed only inside these tests) where a client woul
 """
 
 import json
-import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from quickbooks.batch import batch_create
@@ -586,57 +583,36 @@ def test_merge_vendors_and_employees_and_what_is_refused(api, emu):
     assert excinfo.value.code == "6000"
 
 
-class _Sink(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.got.append(json.loads(body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.mark.parametrize("fmt", ["classic", "cloudevents"])
-def test_a_merge_sends_a_merge_webhook_naming_the_deleted_id(emu, fmt):
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    sink.got = []
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    try:
-        emu.set_webhook(f"http://127.0.0.1:{sink.server_address[1]}/hook", fmt, "verifier")
-        gone, survivor = named(emu, "Customer", "Mark Cho"), named(emu, "Customer", "John Melton")
-        emu.store.merge(emu.realm_id, "Customer", gone["Id"], survivor["Id"])
-        emu.store.create(emu.realm_id, "Employee", {"GivenName": "Hook", "FamilyName": "Tester"})
-        assert emu.flush_webhooks(5)
-        deadline = time.monotonic() + 5
-        while not sink.got and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if fmt == "classic":
-            events = [
-                e for d in sink.got for n in d["eventNotifications"] for e in n["dataChangeEvent"]["entities"]
-            ]
-            merges = [e for e in events if e["operation"] == "Merge"]
-            assert [(e["name"], e["id"], e["deletedId"]) for e in merges] == [
-                ("Customer", survivor["Id"], gone["Id"])
-            ]
-            assert all("deletedId" not in e for e in events if e["operation"] != "Merge")
-            assert ("Employee", "Create") in {(e["name"], e["operation"]) for e in events}
-        else:
-            events = [e for d in sink.got for e in d]
-            merges = [e for e in events if e["type"] == "qbo.customer.merged.v1"]
-            assert [(e["intuitentityid"], e["data"]) for e in merges] == [
-                (survivor["Id"], {"deletedid": gone["Id"]})
-            ]
-            assert all(e["data"] == {} for e in events if e not in merges)
-            assert "qbo.employee.created.v1" in {e["type"] for e in events}
-        # the moved invoices changed too
-        assert any(
-            e.get("name", e.get("type", "")).lower().startswith(("invoice", "qbo.invoice")) for e in events
-        )
-    finally:
-        sink.shutdown()
-        sink.server_close()
+def test_a_merge_sends_a_merge_webhook_naming_the_deleted_id(emu, fmt, webhook_sink):
+    emu.set_webhook(webhook_sink.url, fmt, "verifier")
+    gone, survivor = named(emu, "Customer", "Mark Cho"), named(emu, "Customer", "John Melton")
+    emu.store.merge(emu.realm_id, "Customer", gone["Id"], survivor["Id"])
+    emu.store.create(emu.realm_id, "Employee", {"GivenName": "Hook", "FamilyName": "Tester"})
+    assert emu.flush_webhooks(5)
+    deliveries = [json.loads(body) for _headers, body in webhook_sink.wait()]
+    if fmt == "classic":
+        events = [
+            e for d in deliveries for n in d["eventNotifications"] for e in n["dataChangeEvent"]["entities"]
+        ]
+        merges = [e for e in events if e["operation"] == "Merge"]
+        assert [(e["name"], e["id"], e["deletedId"]) for e in merges] == [
+            ("Customer", survivor["Id"], gone["Id"])
+        ]
+        assert all("deletedId" not in e for e in events if e["operation"] != "Merge")
+        assert ("Employee", "Create") in {(e["name"], e["operation"]) for e in events}
+    else:
+        events = [e for d in deliveries for e in d]
+        merges = [e for e in events if e["type"] == "qbo.customer.merged.v1"]
+        assert [(e["intuitentityid"], e["data"]) for e in merges] == [
+            (survivor["Id"], {"deletedid": gone["Id"]})
+        ]
+        assert all(e["data"] == {} for e in events if e not in merges)
+        assert "qbo.employee.created.v1" in {e["type"] for e in events}
+    # the moved invoices changed too
+    assert any(
+        e.get("name", e.get("type", "")).lower().startswith(("invoice", "qbo.invoice")) for e in events
+    )
 
 
 # === BATCH AND REQUESTID === #
