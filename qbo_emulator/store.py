@@ -1038,12 +1038,7 @@ class Store:
         if not lines or not isinstance(lines, list):
             raise required("Line")
         out = []
-        for i, given in enumerate(lines):
-            if not isinstance(given, dict):
-                raise invalid("Each Line must be an object", "Line")
-            dtype = given.get("DetailType")
-            if not dtype:
-                raise required(f"Line[{i}].DetailType")
+        for i, given, dtype in _typed_lines(lines):
             if dtype != "ItemAdjustmentLineDetail":
                 raise invalid(f"Unsupported Line DetailType {dtype}", f"Line[{i}].DetailType")
             label = f"Line[{i}].ItemAdjustmentLineDetail"
@@ -1353,12 +1348,7 @@ class Store:
         self._ref(co, obj, "DepositToAccountRef", "Account")
         out = []
         subtotal = taxable = discount = 0.0
-        for i, given in enumerate(lines):
-            if not isinstance(given, dict):
-                raise invalid("Each Line must be an object", "Line")
-            dtype = given.get("DetailType")
-            if not dtype:
-                raise required(f"Line[{i}].DetailType")
+        for i, given, dtype in _typed_lines(lines):
             if dtype == "SubTotalLineDetail":
                 continue
             line = dict(given)
@@ -1711,3 +1701,15 @@ def _clamped(year, month, day):
         except ValueError:
             continue
     return date(year, month, 28)
+
+
+def _typed_lines(lines):
+    """Yield (position, line, DetailType) of a transaction's lines; a line that is no object, or
+    has no DetailType, is refused as QBO refuses it."""
+    for i, given in enumerate(lines):
+        if not isinstance(given, dict):
+            raise invalid("Each Line must be an object", "Line")
+        dtype = given.get("DetailType")
+        if not dtype:
+            raise required(f"Line[{i}].DetailType")
+        yield i, given, dtype
