@@ -158,9 +158,13 @@ class QBOItem(models.Model):
         # Odoo account -> its (active) QuickBooks account mapping, for what a product sends.
         state['qbo_account_of'] = {row['account_id']: row['id'] for row in accounts}
         categories = self.env['qbo.item.category'].with_context(active_test=False).search_read(
-            self.env['qbo.item.category']._qbo_domain(connection), ['qbo_id', 'category_id'], load=None)
+            self.env['qbo.item.category']._qbo_domain(connection), ['qbo_id', 'category_id', 'active'],
+            load=None)
         state['category_mapping_of'] = {row['qbo_id']: row['id'] for row in categories}
         state['category_of'] = {row['qbo_id']: row['category_id'] for row in categories}
+        # Odoo category -> its QuickBooks category, for what a product sends.
+        state['qbo_category_of'] = {row['category_id']: row['qbo_id'] for row in categories
+                                    if row['active'] and row['category_id']}
         state['storable'] = 'is_storable' in self.env['product.product']._fields
         codes = self.env['qbo.tax.code'].search_read(
             self.env['qbo.tax.code']._qbo_domain(connection) + [('tax_id', '!=', False)],
@@ -428,9 +432,7 @@ class QBOItem(models.Model):
                 or (mapping and mapping.expense_account_qbo_id)) else None,
             # Only a new inventory item takes the asset account: an existing one keeps QuickBooks'.
             'asset_account_qbo_id': asset.qbo_id if not mapping else None,
-            'parent_qbo_id': self.env['qbo.item.category'].search(
-                self.env['qbo.item.category']._qbo_domain(connection) + [('category_id', '=', category.id)],
-                limit=1).qbo_id or None,
+            'parent_qbo_id': state['qbo_category_of'].get(category.id),
             'active': product.active,
             'taxable': bool(product.taxes_id.filtered(
                 lambda tax: tax.company_id.root_id == state['company'].root_id)),
@@ -485,8 +487,7 @@ class QBOItem(models.Model):
         revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
         # A new product changed in Odoo while its batch was on its way (or waiting after a crash): again.
         vals['need_push'] = bool(revision and product.write_date and product.write_date > revision)
-        existing = self.with_context(active_test=False).search(
-            self._qbo_domain(state['connection']) + [('qbo_id', '=', values['qbo_id'])], limit=1)
+        existing = self._qbo_push_known(values['qbo_id'], state)
         vals.update(product_id=product.id, match_state='sent',
                     match_note=self.env._('Created in QuickBooks from Odoo'))
         if existing:   # QuickBooks named an item the pull already brought in (a name clash linked)
@@ -505,8 +506,7 @@ class QBOItem(models.Model):
                     product_id=False, match_state='conflict', last_synced_at=fields.Datetime.now(),
                     match_note=self.env._('Created in QuickBooks for an Odoo product deleted since: make it '
                                           'inactive in QuickBooks, or Create in Odoo.'))
-        existing = self.with_context(active_test=False).search(
-            self._qbo_domain(state['connection']) + [('qbo_id', '=', values['qbo_id'])], limit=1)
+        existing = self._qbo_push_known(values['qbo_id'], state)
         if existing:
             vals.pop('qbo_id')
             existing.with_context(**SYNC_CONTEXT).write(vals)

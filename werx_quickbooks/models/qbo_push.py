@@ -209,10 +209,20 @@ class QBOPushMixin(models.AbstractModel):
             batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
             connection._qbo_commit()
             return
-        for item, reply in zip(items, replies, strict=True):
-            record = Odoo.browse(item['res_id']).exists()
-            mapping = self.browse(item['mapping_id']).exists() if item['mapping_id'] else self.browse()
-            error = error_from_batch_item(reply, request[items.index(item)])
+        # What still exists in Odoo, and the mappings QuickBooks' Ids already have: one query each.
+        records = Odoo.browse([item['res_id'] for item in items]).exists()
+        mappings = self.browse([item['mapping_id'] for item in items if item['mapping_id']]).exists()
+        replied = [str(obj['Id']) for reply in replies if isinstance(reply, dict)
+                   for obj in [reply.get(self._qbo_entity)] if isinstance(obj, dict) and obj.get('Id')]
+        state['known'] = dict.fromkeys(replied, self.browse())
+        if replied:
+            state['known'].update({m.qbo_id: m for m in self.with_context(active_test=False).search(
+                self._qbo_domain(connection) + [('qbo_id', 'in', replied)])})
+        for position, (item, reply) in enumerate(zip(items, replies, strict=True)):
+            record = records.browse(item['res_id']) if item['res_id'] in records.ids else Odoo.browse()
+            mapping = mappings.browse(item['mapping_id']) if item['mapping_id'] in mappings.ids \
+                else self.browse()
+            error = error_from_batch_item(reply, request[position])
             try:
                 with self.env.cr.savepoint():
                     if error is None:
@@ -234,6 +244,15 @@ class QBOPushMixin(models.AbstractModel):
                     self._qbo_push_fail(record, mapping, bind_error, state)
         batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
         connection._qbo_commit()
+
+    @api.model
+    def _qbo_push_known(self, qbo_id, state):
+        """Return the mapping of a QuickBooks Id (archived too): from the batch's lookup, else searched."""
+        known = state.get('known') or {}
+        if qbo_id in known:
+            return known[qbo_id]
+        return self.with_context(active_test=False).search(
+            self._qbo_domain(state['connection']) + [('qbo_id', '=', qbo_id)], limit=1)
 
     @api.model
     def _qbo_push_orphan(self, obj, item, state):
