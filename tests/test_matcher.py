@@ -84,3 +84,16 @@ def test_the_default_record_wins_among_several_of_a_kind():
     result = matcher.match([rec('q1', 'Accounts Receivable (A/R)', kind='asset_receivable')], locals_,
                            kind_is_enough=lambda kind: True)
     assert result['q1'] == matcher.Decision(MATCH, 2, 'Same type')
+
+
+def test_a_contact_matches_by_e_mail_address_and_says_so():
+    from werx_quickbooks.qbo import matcher as m
+    remote = {'ref': '5', 'key': 'ap@acme.example', 'names': ['acme'], 'kind': None}
+    one = m.match([remote], [{'ref': 9, 'key': 'ap@acme.example', 'names': ['acme corp'], 'kind': None}],
+                  key_is='email')
+    assert (one['5'].action, one['5'].local, one['5'].text) == (m.MATCH, 9, 'Same e-mail address')
+    two = m.match([remote], [{'ref': 9, 'key': 'ap@acme.example', 'names': [], 'kind': None},
+                             {'ref': 10, 'key': 'ap@acme.example', 'names': [], 'kind': None}],
+                  key_is='email')
+    assert two['5'].action == m.UNMATCHED
+    assert two['5'].text == 'Several Odoo contacts have the e-mail address ap@acme.example.'

@@ -99,3 +99,34 @@ def test_a_contact_goes_to_quickbooks_as_a_customer_and_as_a_vendor():
 def test_a_differentiated_name_stays_within_quickbooks_limit():
     name = unique_display_name('N' * 600, '(Vendor)')
     assert len(name) == 500 and name.endswith(' (Vendor)')
+
+
+def test_a_customer_shown_under_its_company_name_is_a_company_with_a_contact_person():
+    values = map_customer({'Id': '1', 'DisplayName': "Amy's Bird Sanctuary",
+                           'CompanyName': "Amy's Bird Sanctuary",
+                           'GivenName': 'Amy', 'FamilyName': 'Lauterbach'})
+    assert (values['is_company'], values['given_name'], values['family_name']) == (True, 'Amy', 'Lauterbach')
+
+
+def test_an_update_clears_in_quickbooks_what_was_cleared_in_odoo():
+    values = {'display_name': 'Acme Corp', 'email': False, 'phone': '415 555 0100', 'mobile': '',
+              'company_name': 'Acme Corp', 'given_name': False, 'taxable': False}
+    update = party_to_qbo(values, 'Customer', current={'Id': '58', 'SyncToken': '4'})
+    assert update['PrimaryEmailAddr'] == {'Address': ''} and update['Mobile'] == {'FreeFormNumber': ''}
+    assert update['GivenName'] == '' and update['Taxable'] is False
+    assert 'WebAddr' not in update, 'a value Odoo does not keep is left as QuickBooks has it'
+    create = party_to_qbo(values, 'Customer')
+    assert 'PrimaryEmailAddr' not in create and 'GivenName' not in create
+
+
+def test_a_vendor_tax_identifier_is_sent_only_when_given():
+    vendor = party_to_qbo({'display_name': 'Bay Supply', 'tax_id': ' 12-345 6789 '}, 'Vendor')
+    assert vendor['TaxIdentifier'] == '12-3456789'
+    assert 'TaxIdentifier' not in party_to_qbo({'display_name': 'Bay Supply'}, 'Vendor')
+
+
+def test_a_tax_exemption_reason_is_read_as_text_or_as_a_number():
+    assert map_customer(dict(CUSTOMER, TaxExemptionReasonId=9))['tax_exemption_reason'] == '9'
+    assert map_customer(dict(CUSTOMER, TaxExemptionReasonId='9'))['tax_exemption_reason'] == '9'
+    with pytest.raises(BadRecord):
+        map_customer(dict(CUSTOMER, TaxExemptionReasonId=[9]))

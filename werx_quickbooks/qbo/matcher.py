@@ -76,7 +76,14 @@ def account_types_compatible(a, b):
     return any(a in family and b in family for family in const.ACCOUNT_TYPE_FAMILIES)
 
 
-def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=None):
+# What the strong key is, in the reasons: an account's number, a contact's e-mail address.
+KEY_REASONS = {
+    'number': ('Same number', 'Several Odoo records have the number %s.'),
+    'email': ('Same e-mail address', 'Several Odoo contacts have the e-mail address %s.'),
+}
+
+
+def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=None, *, key_is='number'):
     """Return {remote ref: Decision} for QBO records against the Odoo records not yet mapped.
 
     ``compatible(remote_kind, local_kind)`` says whether a local record may be the remote one.
@@ -84,6 +91,7 @@ def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=
     single current-year-earnings account; a tax of one rate and use): one candidate of that
     kind is a match, several are narrowed by name.
     ``describe(local)`` names a local record in a reason (default: its ref).
+    ``key_is`` says what the strong key is (a key of KEY_REASONS), for the reasons.
     """
     describe = describe or (lambda rec: str(rec['ref']))
     by_key = {}
@@ -99,7 +107,8 @@ def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=
     proposals = {}
     for remote in remotes:
         proposals[remote['ref']] = _propose(remote, by_key, by_name, by_kind, compatible=compatible,
-                                            kind_is_enough=kind_is_enough, describe=describe)
+                                            kind_is_enough=kind_is_enough, describe=describe,
+                                            reasons=KEY_REASONS[key_is])
 
     # A local record two QBO records point at belongs to neither until the user says so.
     claims = {}
@@ -114,18 +123,19 @@ def match(remotes, locals_, compatible=same_kind, kind_is_enough=None, describe=
     return proposals
 
 
-def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, describe):
+def _propose(remote, by_key, by_name, by_kind, *, compatible, kind_is_enough, describe,
+             reasons=KEY_REASONS['number']):
     kind = remote.get('kind')
     key = remote.get('key')
     if key and key in by_key:
         candidates = [rec for rec in by_key[key] if compatible(kind, rec.get('kind'))]
         if len(candidates) == 1:
-            return Decision(MATCH, candidates[0]['ref'], 'Same number')
+            return Decision(MATCH, candidates[0]['ref'], reasons[0])
         if not candidates:
             return Decision(CONFLICT, None, 'Odoo already has %(record)s with number %(number)s but of '
                             'another type; link it or change one of the numbers.',
                             {'record': describe(by_key[key][0]), 'number': key})
-        return Decision(UNMATCHED, None, 'Several Odoo records have the number %s.', (key,))
+        return Decision(UNMATCHED, None, reasons[1], (key,))
 
     if kind_is_enough and kind_is_enough(kind):
         fitting = by_kind.get(kind, [])

@@ -14,6 +14,7 @@ import re
 
 from .errors import Words
 from .mappers import BadRecord, _checked_ref, _number, _text, common_values
+from .matcher import normalise
 
 DISPLAY_NAME_LIMIT = 500        # QBO's own limits
 NAME_PART_LIMIT = 100
@@ -70,8 +71,12 @@ def _party_values(obj):
         'display_name': values['name'],
         'company_name': company or False,
         'person_name': ' '.join(part for part in (given, family) if part) or False,
-        # A record with a company name and no person's name is a company in Odoo.
-        'is_company': bool(company) and not (given or family),
+        # A company in Odoo: a record with a company name and no person's name, or one shown
+        # under its company name (QuickBooks' usual "Acme Corp" with a contact person).
+        'is_company': bool(company) and (not (given or family)
+                                         or normalise(company) == normalise(values['name'])),
+        'given_name': given or False,
+        'family_name': family or False,
         'email': _nested_text(obj, 'PrimaryEmailAddr', 'Address', 'e-mail address', EMAIL_LIMIT) or False,
         'phone': _nested_text(obj, 'PrimaryPhone', 'FreeFormNumber', 'phone number', PHONE_LIMIT) or False,
         'mobile': _nested_text(obj, 'Mobile', 'FreeFormNumber', 'mobile number', PHONE_LIMIT) or False,
@@ -86,6 +91,14 @@ def _party_values(obj):
     return values
 
 
+def _ids_as_text(obj, key):
+    """Return ``obj`` with a numeric ``key`` as text (an Id sent as a number), else ``obj`` as it is."""
+    value = obj.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return dict(obj, **{key: str(value)})
+    return obj
+
+
 def map_customer(obj):
     """Return the values of a QBO Customer (a sub-customer keeps its parent and how it is billed)."""
     values = _party_values(obj)
@@ -97,8 +110,9 @@ def map_customer(obj):
         'taxable': obj.get('Taxable') is not False,
         'tax_code_qbo_id': _checked_ref(obj, 'DefaultTaxCodeRef', 'tax code'),
         'resale_number': _text(obj, 'ResaleNum', 'resale number', NAME_PART_LIMIT) or False,
-        'tax_exemption_reason': _text(obj, 'TaxExemptionReasonId', 'tax exemption reason',
-                                      NAME_PART_LIMIT) or False,
+        # An Id QuickBooks documents as text and is seen as a number: both are read.
+        'tax_exemption_reason': _text(_ids_as_text(obj, 'TaxExemptionReasonId'), 'TaxExemptionReasonId',
+                                      'tax exemption reason', NAME_PART_LIMIT) or False,
     })
     return values
 
@@ -153,12 +167,15 @@ def party_to_qbo(values, entity, current=None):
 
     ``values``: display_name, company_name, given_name, family_name, email, phone, mobile,
     website, notes, bill_address / ship_address (the mapper's shape), term_qbo_id, currency (a
-    create only: QuickBooks never changes it), active; a Customer also parent_qbo_id and
-    bill_with_parent; a Vendor also vendor_1099. ``current`` ({Id, SyncToken}) makes it a sparse
-    update of that record.
+    create only: QuickBooks never changes it), active; a Customer also parent_qbo_id,
+    bill_with_parent and taxable (only when given); a Vendor also vendor_1099 and tax_id (only
+    when given: a new or changed identifier). ``current`` ({Id, SyncToken}) makes it a sparse
+    update of that record, where an empty value is sent empty, so that what was cleared in Odoo
+    is cleared in QuickBooks too.
     """
     if entity not in ('Customer', 'Vendor'):
         raise ValueError('Not a QuickBooks party: %r' % (entity,))
+    update = bool(current)
     data = {'DisplayName': clean_display_name(values['display_name']),
             'Active': bool(values.get('active', True))}
     for key, field, limit in (('CompanyName', 'company_name', DISPLAY_NAME_LIMIT),
@@ -167,12 +184,16 @@ def party_to_qbo(values, entity, current=None):
                               ('Notes', 'notes', NOTES_LIMIT)):
         if values.get(field):
             data[key] = str(values[field])[:limit]
+        elif update and field in values:
+            data[key] = ''
     for key, inner, field, limit in (('PrimaryEmailAddr', 'Address', 'email', EMAIL_LIMIT),
                                      ('PrimaryPhone', 'FreeFormNumber', 'phone', PHONE_LIMIT),
                                      ('Mobile', 'FreeFormNumber', 'mobile', PHONE_LIMIT),
                                      ('WebAddr', 'URI', 'website', LINE_LIMIT)):
         if values.get(field):
             data[key] = {inner: str(values[field])[:limit]}
+        elif update and field in values:
+            data[key] = {inner: ''}
     for key, field in (('BillAddr', 'bill_address'), ('ShipAddr', 'ship_address')):
         address = _qbo_address(values.get(field))
         if address:
@@ -180,11 +201,17 @@ def party_to_qbo(values, entity, current=None):
     term_key = 'SalesTermRef' if entity == 'Customer' else 'TermRef'
     if values.get('term_qbo_id'):
         data[term_key] = {'value': str(values['term_qbo_id'])}
-    if entity == 'Customer' and values.get('parent_qbo_id'):
-        data.update(Job=True, ParentRef={'value': str(values['parent_qbo_id'])},
-                    BillWithParent=bool(values.get('bill_with_parent')))
-    if entity == 'Vendor' and 'vendor_1099' in values:
-        data['Vendor1099'] = bool(values['vendor_1099'])
+    if entity == 'Customer':
+        if values.get('parent_qbo_id'):
+            data.update(Job=True, ParentRef={'value': str(values['parent_qbo_id'])},
+                        BillWithParent=bool(values.get('bill_with_parent')))
+        if values.get('taxable') is not None:
+            data['Taxable'] = bool(values['taxable'])
+    if entity == 'Vendor':
+        if 'vendor_1099' in values:
+            data['Vendor1099'] = bool(values['vendor_1099'])
+        if values.get('tax_id'):
+            data['TaxIdentifier'] = ''.join(str(values['tax_id']).split())[:NAME_PART_LIMIT]
     if current:
         data.update(Id=current['Id'], SyncToken=current['SyncToken'], sparse=True)
     elif values.get('currency'):
