@@ -1,19 +1,17 @@
 """The catalog part of a QuickBooks connection: Products & Services both ways, and its defaults."""
 
 import logging
-from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..qbo import const
-from ..qbo.errors import CDCTooManyChanges, CDCWindowExceeded
-from .qbo_connection_lists import CURSOR_MARGIN, REVIEW_STATES, _mappings
+from .qbo_connection_lists import REVIEW_STATES, _mappings
+
+# Imported first on purpose: its sync (customers and vendors) runs before the catalog's.
+from .qbo_connection_partners import DIRECTIONS
 from .qbo_item import ITEM_TYPES
 
 _logger = logging.getLogger(__name__)
 
-DIRECTIONS = [('both', 'Both ways'), ('qbo2odoo', 'QuickBooks → Odoo'), ('odoo2qbo', 'Odoo → QuickBooks'),
-              ('off', 'Off')]
 CATALOG_MODELS = ('qbo.item.category', 'qbo.item')
 
 
@@ -95,42 +93,10 @@ class QBOConnection(models.Model):
         # Batches a crash left unanswered are bound first: the pull must not take their items for new.
         self.env['qbo.item'].sudo().with_company(company)._qbo_push_pending(connection, run, client)
         if self.item_direction in ('both', 'qbo2odoo'):
-            self._qbo_pull_catalog(connection, run, client)
+            self._qbo_pull_changes(connection, run, client, CATALOG_MODELS, 'catalog_cursor')
         if self.item_direction in ('both', 'odoo2qbo'):
             self.env['qbo.item'].sudo().with_company(company)._qbo_push(connection, run, client)
         return res
-
-    def _qbo_pull_catalog(self, connection, run, client):
-        """Bring in what changed in QuickBooks' catalog since its cursor (all of it the first time)."""
-        started = fields.Datetime.now()
-        cursor = self.catalog_cursor
-        full = not cursor or started - cursor > timedelta(days=const.CDC_MAX_DAYS) - CURSOR_MARGIN
-        models_ = [self.env[name].sudo().with_company(self.company_id) for name in CATALOG_MODELS]
-        cache = {}
-        objects = []
-        since = None
-        if not full:
-            try:
-                objects = client.cdc(['Item'], cursor - CURSOR_MARGIN).get('Item') or []
-                overflow = len(objects) >= const.CDC_MAX_OBJECTS
-            except CDCTooManyChanges:
-                overflow = True
-            except CDCWindowExceeded:
-                full = overflow = True
-            if overflow and not full:
-                # More changes than the change feed lists (a large batch sent, say): read the items
-                # changed since the cursor with a query, page by page, rather than the whole catalog.
-                full, since = True, cursor - CURSOR_MARGIN
-        for model in models_:
-            if full:
-                model._qbo_import_all(connection, run, client, cache, since=since)
-            else:
-                mine = [obj for obj in objects if model._qbo_accepts(obj)
-                        or (isinstance(obj, dict) and obj.get('status') == 'Deleted')]
-                model._qbo_import_changes(connection, run, client, mine, cache)
-        self._qbo_commit()
-        self.sudo().write({'catalog_cursor': started})
-        self._qbo_commit()
 
     def _qbo_archive_mappings(self):
         res = super()._qbo_archive_mappings()

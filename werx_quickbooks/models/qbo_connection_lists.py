@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 
 from ..qbo import const
-from ..qbo.errors import BadReply, CDCWindowExceeded
+from ..qbo.errors import BadReply, CDCTooManyChanges, CDCWindowExceeded
 
 _logger = logging.getLogger(__name__)
 
@@ -148,6 +148,45 @@ class QBOConnection(models.Model):
         if full:
             self._qbo_notify_import_done(run)
         return res
+
+    def _qbo_pull_changes(self, connection, run, client, model_names, cursor_field):
+        """Bring in what changed in QuickBooks since the cursor (all of it the first time), for an
+        entity group that syncs both ways (the catalog, customers and vendors).
+
+        The change feed names what changed; when it lists more than it can (1,000), only the
+        records changed since the cursor are read, with a query on their update time, never the
+        whole list. The cursor moves once every page is committed.
+        """
+        started = fields.Datetime.now()
+        cursor = self[cursor_field]
+        full = not cursor or started - cursor > timedelta(days=const.CDC_MAX_DAYS) - CURSOR_MARGIN
+        models_ = [self.env[name].sudo().with_company(self.company_id) for name in model_names]
+        cache = {}
+        changes = {}
+        since = None
+        if not full:
+            entities = list(dict.fromkeys(model._qbo_entity for model in models_))
+            try:
+                changes = client.cdc(entities, cursor - CURSOR_MARGIN)
+                overflow = any(len(changes.get(entity) or []) >= const.CDC_MAX_OBJECTS for entity in entities)
+            except CDCTooManyChanges:
+                overflow = True
+            except CDCWindowExceeded:
+                full = overflow = True
+            if overflow and not full:
+                # More changes than the change feed lists (a large batch sent, say): read the records
+                # changed since the cursor with a query, page by page, rather than the whole list.
+                full, since = True, cursor - CURSOR_MARGIN
+        for model in models_:
+            if full:
+                model._qbo_import_all(connection, run, client, cache, since=since)
+            else:
+                mine = [obj for obj in changes.get(model._qbo_entity) or [] if model._qbo_accepts(obj)
+                        or (isinstance(obj, dict) and obj.get('status') == 'Deleted')]
+                model._qbo_import_changes(connection, run, client, mine, cache)
+        self._qbo_commit()
+        self.sudo().write({cursor_field: started})
+        self._qbo_commit()
 
     def _qbo_notify_import_done(self, run):
         """Tell the connection's followers what the import brought in."""

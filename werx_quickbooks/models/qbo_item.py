@@ -1,7 +1,5 @@
 """QBO Items <-> Odoo products (both ways) and QBO categories <-> product categories."""
 
-from datetime import datetime
-
 from odoo import api, fields, models
 
 from ..qbo import catalog, matcher
@@ -109,6 +107,7 @@ class QBOItem(models.Model):
     _qbo_entity = 'Item'
     _qbo_label = 'Products & Services'
     _qbo_push_label = 'Products & Services sent to QuickBooks'
+    _qbo_direction_field = 'item_direction'
     _qbo_odoo_field = 'product_id'
     _qbo_sync_sequence = 210
     _qbo_where = "Type IN ('Service', 'NonInventory', 'Inventory')"
@@ -127,10 +126,6 @@ class QBOItem(models.Model):
     income_account_qbo_id = fields.Char('Income Account QuickBooks ID', readonly=True)
     expense_account_qbo_id = fields.Char('Expense Account QuickBooks ID', readonly=True)
     asset_account_qbo_id = fields.Char('Asset Account QuickBooks ID', readonly=True)
-    odoo_changed_at = fields.Datetime(
-        'Changed in Odoo', readonly=True, copy=False,
-        help='When a field QuickBooks keeps last changed in Odoo (for "Newest change wins").')
-
     _sql_constraints = [
         ('product_unique', 'unique(connection_id, realm_id, product_id)',
          'This product is already linked to another QuickBooks item.'),
@@ -308,35 +303,9 @@ class QBOItem(models.Model):
     @api.model
     def _qbo_update(self, mapping, values, state):
         """A product changed on both sides since the last sync: the Defaults tab's policy decides."""
-        pushing = state['connection'].item_direction in ('both', 'odoo2qbo')
-        if pushing and mapping.need_push and mapping.odoo_changed_at and mapping.product_id \
-                and not values['deleted']:
-            policy = state['connection'].conflict_policy
-            odoo_time = mapping.odoo_changed_at
-            qbo_time = values['qbo_updated_at']
-            odoo_wins = policy == 'odoo' or (policy == 'newest' and qbo_time and odoo_time
-                                             and odoo_time > qbo_time)
-            if odoo_wins:
-                self._qbo_keep_odoo(mapping, values, state)
-                return
-        super()._qbo_update(mapping, values, state)
-
-    @api.model
-    def _qbo_keep_odoo(self, mapping, values, state):
-        """Odoo wins: QuickBooks' values are logged as not applied; the push sends Odoo's over them."""
-        followed = self._qbo_followed_values(values, state)
-        old = mapping.qbo_followed or {}
-        changed = {key: value for key, value in followed.items() if old.get(key) != value}
-        lost = self._qbo_odoo_values(followed, state, only=changed)
-        record = mapping.product_id
-        lost = {fname: value for fname, value in lost.items() if fname in record._fields}
-        self._qbo_log_changes(mapping, record, lost, state, applied=False)
-        mapping_vals = self._qbo_mapping_values(values, state)
-        mapping_vals.pop('qbo_id')
-        mapping_vals.update(last_synced_at=fields.Datetime.now(), need_push=True,
-                            match_note=self.env._('Changed on both sides: Odoo wins (Defaults tab); '
-                                                  "QuickBooks' values are in the run's log."))
-        mapping.with_context(**SYNC_CONTEXT).write(mapping_vals)
+        if self._qbo_odoo_wins(mapping, values, state):
+            return None
+        return super()._qbo_update(mapping, values, state)
 
     # === PUSH: Odoo -> QuickBooks === #
 
@@ -473,45 +442,6 @@ class QBOItem(models.Model):
             current = {'Id': mapping.qbo_id, 'SyncToken': mapping.sync_token, 'Type': mapping.item_type,
                        'SubItem': bool(mapping.parent_qbo_id)}
         return catalog.item_to_qbo(values, current)
-
-    @api.model
-    def _qbo_push_bind(self, product, mapping, obj, item, state):
-        values = self._qbo_map(obj, state)
-        vals = self._qbo_mapping_values(values, state)
-        vals.update(last_synced_at=fields.Datetime.now(), last_direction='odoo2qbo', last_error=False)
-        if mapping:
-            # need_push was cleared when the batch was stored: a change made since has set it again.
-            vals.pop('qbo_id')
-            mapping.with_context(**SYNC_CONTEXT).write(vals)
-            return mapping
-        revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
-        # A new product changed in Odoo while its batch was on its way (or waiting after a crash): again.
-        vals['need_push'] = bool(revision and product.write_date and product.write_date > revision)
-        existing = self._qbo_push_known(values['qbo_id'], state)
-        vals.update(product_id=product.id, match_state='sent',
-                    match_note=self.env._('Created in QuickBooks from Odoo'))
-        if existing:   # QuickBooks named an item the pull already brought in (a name clash linked)
-            vals.pop('qbo_id')
-            existing.with_context(**SYNC_CONTEXT).write(vals)
-            return existing
-        vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id)
-        return self.with_context(**SYNC_CONTEXT).create(vals)
-
-    @api.model
-    def _qbo_push_orphan(self, obj, item, state):
-        """The product was deleted in Odoo after its batch was stored: the item waits for the user."""
-        values = self._qbo_map(obj, state)
-        vals = self._qbo_mapping_values(values, state)
-        vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id,
-                    product_id=False, match_state='conflict', last_synced_at=fields.Datetime.now(),
-                    match_note=self.env._('Created in QuickBooks for an Odoo product deleted since: make it '
-                                          'inactive in QuickBooks, or Create in Odoo.'))
-        existing = self._qbo_push_known(values['qbo_id'], state)
-        if existing:
-            vals.pop('qbo_id')
-            existing.with_context(**SYNC_CONTEXT).write(vals)
-        else:
-            self.with_context(**SYNC_CONTEXT).create(vals)
 
     @api.model
     def _qbo_push_clash(self, product, item, error, state):

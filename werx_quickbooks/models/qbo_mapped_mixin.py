@@ -28,6 +28,8 @@ MATCHER_REASONS = (
     _lt('Odoo already has %(record)s with number %(number)s but of another type; link it or change one of '
         'the numbers.'),
     _lt('Several Odoo records have the number %s.'),
+    _lt('Same e-mail address'),
+    _lt('Several Odoo contacts have the e-mail address %s.'),
     _lt('Several Odoo records fit (%s); pick one.'),
     _lt('Several Odoo records have this name (%s); pick one.'),
     _lt('Several QuickBooks records look like the same Odoo record (%s); link the right one by hand.'),
@@ -65,6 +67,7 @@ class QBOMappedMixin(models.AbstractModel):
     # True when the matcher's kind says what the record is (a term's due rule, a tax's rate and
     # use): only the same kind may match, and one Odoo record of that kind is the match.
     _qbo_kind_exact = False
+    _qbo_key_is = 'number'        # what the matcher's strong key is, for its reasons ('email' for contacts)
     # Who may link or create the Odoo records of this list by hand (the chart, taxes, terms and
     # journals are the accountants'); the sync itself writes them for the company.
     _qbo_odoo_rights_group = 'account.group_account_manager'
@@ -480,7 +483,8 @@ class QBOMappedMixin(models.AbstractModel):
             candidates = [c for c in self._qbo_candidates(state) if c['ref'] not in state['claimed']]
             decisions.update(matcher.match(
                 remotes, candidates, compatible=self._qbo_compatible,
-                kind_is_enough=self._qbo_kind_is_enough, describe=lambda c: c.get('label') or str(c['ref'])))
+                kind_is_enough=self._qbo_kind_is_enough, describe=lambda c: c.get('label') or str(c['ref']),
+                key_is=self._qbo_key_is))
 
         for values in values_list:
             decision = decisions[values['qbo_id']]

@@ -13,6 +13,7 @@ first reply, and the records are bound: never a second QuickBooks record.
 
 import logging
 import uuid
+from datetime import datetime
 
 from odoo import api, fields, models
 
@@ -25,6 +26,7 @@ from ..qbo.errors import (
     TransientError,
     error_from_batch_item,
 )
+from .qbo_mapped_mixin import SYNC_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class QBOPushMixin(models.AbstractModel):
     _description = 'QuickBooks push engine'
 
     _qbo_push_label = None   # e.g. 'Products & Services sent to QuickBooks'
+    _qbo_direction_field = None  # the connection's field that says which way it syncs, e.g. 'item_direction'
 
     need_push = fields.Boolean(
         'To Send', readonly=True, copy=False, index=True,
@@ -75,6 +78,9 @@ class QBOPushMixin(models.AbstractModel):
     last_direction = fields.Selection(
         [('qbo2odoo', 'From QuickBooks'), ('odoo2qbo', 'To QuickBooks')], string='Last Change',
         readonly=True, help='Which way the last change went.')
+    odoo_changed_at = fields.Datetime(
+        'Changed in Odoo', readonly=True, copy=False,
+        help='When a field QuickBooks keeps last changed in Odoo (for "Newest change wins").')
 
     # === HOOKS === #
 
@@ -93,13 +99,73 @@ class QBOPushMixin(models.AbstractModel):
 
     @api.model
     def _qbo_push_bind(self, record, mapping, obj, item, state):
-        """Store what QBO answered for ``record``: create or update its mapping from ``obj``."""
-        raise NotImplementedError
+        """Store what QBO answered for ``record``: create or update its mapping from ``obj``; return it."""
+        values = self._qbo_map(obj, state)
+        vals = self._qbo_mapping_values(values, state)
+        vals.update(last_synced_at=fields.Datetime.now(), last_direction='odoo2qbo', last_error=False)
+        if mapping:
+            # need_push was cleared when the batch was stored: a change made since has set it again.
+            vals.pop('qbo_id')
+            mapping.with_context(**SYNC_CONTEXT).write(vals)
+            return mapping
+        revision = datetime.fromisoformat(item['revision']) if item.get('revision') else None
+        # A new record changed in Odoo while its batch was on its way (or waiting after a crash): again.
+        vals['need_push'] = bool(revision and record.write_date and record.write_date > revision)
+        existing = self._qbo_push_known(values['qbo_id'], state)
+        vals.update({self._qbo_odoo_field: record.id, 'match_state': 'sent',
+                     'match_note': self.env._('Created in QuickBooks from Odoo')})
+        if existing:   # QuickBooks named a record the pull already brought in (a name clash linked)
+            vals.pop('qbo_id')
+            existing.with_context(**SYNC_CONTEXT).write(vals)
+            return existing
+        vals.update(connection_id=state['connection'].id, realm_id=state['connection'].realm_id)
+        return self.with_context(**SYNC_CONTEXT).create(vals)
 
     @api.model
     def _qbo_push_clash(self, record, item, error, state):
         """A create QBO refused for its name (6240): return new data to send, or None when handled."""
         return None
+
+    # === CONFLICTS: changed on both sides === #
+
+    @api.model
+    def _qbo_pushing(self, state):
+        """True when this entity goes from Odoo to QuickBooks (the Defaults tab's direction)."""
+        return state['connection'][self._qbo_direction_field] in ('both', 'odoo2qbo')
+
+    @api.model
+    def _qbo_odoo_wins(self, mapping, values, state):
+        """Return True when a record changed on both sides keeps Odoo's values (Defaults tab's policy).
+
+        Then QuickBooks' values are logged as not applied and the push sends Odoo's over them;
+        otherwise the pull applies QuickBooks' values as usual (and logs Odoo's it replaces).
+        """
+        if not (self._qbo_pushing(state) and mapping.need_push and mapping.odoo_changed_at
+                and mapping[self._qbo_odoo_field] and not values['deleted']):
+            return False
+        policy = state['connection'].conflict_policy
+        odoo_time, qbo_time = mapping.odoo_changed_at, values['qbo_updated_at']
+        if not (policy == 'odoo' or (policy == 'newest' and qbo_time and odoo_time and odoo_time > qbo_time)):
+            return False
+        self._qbo_keep_odoo(mapping, values, state)
+        return True
+
+    @api.model
+    def _qbo_keep_odoo(self, mapping, values, state):
+        """Odoo wins: QuickBooks' values are logged as not applied; the push sends Odoo's over them."""
+        followed = self._qbo_followed_values(values, state)
+        old = mapping.qbo_followed or {}
+        changed = {key: value for key, value in followed.items() if old.get(key) != value}
+        record = mapping[self._qbo_odoo_field]
+        lost = self._qbo_odoo_update_values(mapping, changed, values, state)
+        lost = {fname: value for fname, value in lost.items() if fname in record._fields}
+        self._qbo_log_changes(mapping, record, lost, state, applied=False)
+        mapping_vals = self._qbo_mapping_values(values, state)
+        mapping_vals.pop('qbo_id')
+        mapping_vals.update(last_synced_at=fields.Datetime.now(), need_push=True,
+                            match_note=self.env._('Changed on both sides: Odoo wins (Defaults tab); '
+                                                  "QuickBooks' values are in the run's log."))
+        mapping.with_context(**SYNC_CONTEXT).write(mapping_vals)
 
     # === ENGINE === #
 
@@ -256,8 +322,20 @@ class QBOPushMixin(models.AbstractModel):
 
     @api.model
     def _qbo_push_orphan(self, obj, item, state):
-        """QuickBooks created a record for an Odoo record deleted since: keep it, for the user to decide."""
-        return
+        """The Odoo record was deleted after its batch was stored: the QBO record waits for the user."""
+        values = self._qbo_map(obj, state)
+        vals = self._qbo_mapping_values(values, state)
+        vals.update({'connection_id': state['connection'].id, 'realm_id': state['connection'].realm_id,
+                     self._qbo_odoo_field: False, 'match_state': 'conflict',
+                     'last_synced_at': fields.Datetime.now(),
+                     'match_note': self.env._('Created in QuickBooks for an Odoo record deleted since: make '
+                                              'it inactive in QuickBooks, or Create in Odoo.')})
+        existing = self._qbo_push_known(values['qbo_id'], state)
+        if existing:
+            vals.pop('qbo_id')
+            existing.with_context(**SYNC_CONTEXT).write(vals)
+        else:
+            self.with_context(**SYNC_CONTEXT).create(vals)
 
     @api.model
     def _qbo_push_refused(self, record, mapping, item, error, state):

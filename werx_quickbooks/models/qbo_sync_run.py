@@ -310,8 +310,10 @@ class QBOSyncChange(models.Model):
     new_value = fields.Char('QuickBooks Value', readonly=True)
     @api.model
     def _selection_odoo_record(self):
-        models_ = ('account.account', 'account.payment.term', 'account.analytic.account', 'account.tax',
-                   'account.tax.group', 'account.payment.method.line', 'product.product', 'product.category')
+        # The Odoo models the mapped lists stand for, and the ones their values come with.
+        mapped = [self.env[name]._fields[self.env[name]._qbo_odoo_field].comodel_name
+                  for name in self.env['qbo.connection']._qbo_mapped_models()]
+        models_ = dict.fromkeys(mapped + ['account.tax.group', 'account.payment.method.line'])
         return [(name, self.env[name]._description) for name in models_]
 
     applied = fields.Boolean(readonly=True, help='Not applied: the change waits for review, or the Odoo '
