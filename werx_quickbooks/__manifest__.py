@@ -1,7 +1,7 @@
 {
     "name": "QuickBooks Online Connector",
     "summary": "Connect an Odoo company to QuickBooks Online and keep both in step",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/werx/werx_quickbooks",
     "author": "Werx",
@@ -17,6 +17,7 @@
         "views/qbo_connection_views.xml",
         "views/qbo_list_views.xml",
         "views/qbo_catalog_views.xml",
+        "views/qbo_partner_views.xml",
         "wizard/qbo_connect_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/werx_quickbooks_menus.xml",

@@ -7,6 +7,7 @@ from . import (
     test_hostile_replies,
     test_import_lists,
     test_install,
+    test_partners,
     test_sync_run,
     test_tours,
 )
