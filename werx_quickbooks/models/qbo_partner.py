@@ -336,7 +336,8 @@ class QBOPartnerMixin(models.AbstractModel):
              WHERE p.active AND p.parent_id IS NULL AND p.type = 'contact'
                AND (p.company_id IS NULL OR p.company_id = %s)
                AND """ + scope + """
-               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND u.share IS NOT TRUE)
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id
+                                  AND (u.share IS NOT TRUE OR NOT u.active))
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM """ + self._table + """ m WHERE m.partner_id = p.id
                                   AND m.connection_id = %s AND m.realm_id = %s)

@@ -210,7 +210,7 @@ class TestCatalogPush(CatalogCase):
         self.store.update(self.realm, 'Item', diag.qbo_id, {'Description': 'Diagnosis'})
         diag.product_id.list_price = 91.0
         self.emulator.reset_log()
-        with patch.object(type(self.connection), '_qbo_pull_catalog', lambda *args: None):
+        with patch.object(type(self.connection), '_qbo_pull_changes', lambda *args: None):
             self.sync()
         batches = [r for r in self.emulator.request_log if r['path'].endswith('/batch')]
         self.assertEqual(len(batches), 2, 'refused as stale once, then sent again')
