@@ -83,19 +83,10 @@ class QBOConnection(models.Model):
         return bool(self.sudo().search_count(others, limit=1))
 
     def _sync_qbo2odoo(self, run, client):
-        """After the lists: products and categories, pulled then pushed, as the Defaults tab says."""
+        """After the lists and the contacts: products and categories, as the Defaults tab says."""
         res = super()._sync_qbo2odoo(run, client)
         self.ensure_one()
-        if self.item_direction == 'off':
-            return res
-        company = self.company_id
-        connection = self.sudo().with_company(company)
-        # Batches a crash left unanswered are bound first: the pull must not take their items for new.
-        self.env['qbo.item'].sudo().with_company(company)._qbo_push_pending(connection, run, client)
-        if self.item_direction in ('both', 'qbo2odoo'):
-            self._qbo_pull_changes(connection, run, client, CATALOG_MODELS, 'catalog_cursor')
-        if self.item_direction in ('both', 'odoo2qbo'):
-            self.env['qbo.item'].sudo().with_company(company)._qbo_push(connection, run, client)
+        self._qbo_sync_both_ways(run, client, CATALOG_MODELS, self.item_direction, 'catalog_cursor')
         return res
 
     def _qbo_archive_mappings(self):

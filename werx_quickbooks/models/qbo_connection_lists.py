@@ -149,6 +149,27 @@ class QBOConnection(models.Model):
             self._qbo_notify_import_done(run)
         return res
 
+    def _qbo_sync_both_ways(self, run, client, model_names, direction, cursor_field):
+        """Sync one entity group that goes both ways (the catalog, customers and vendors).
+
+        ``direction`` is the group's setting on the Defaults tab; the group's models that push
+        (the push engine's) send what changed in Odoo after the pull brought QuickBooks' changes in.
+        """
+        if direction == 'off':
+            return
+        company = self.company_id
+        connection = self.sudo().with_company(company)
+        pushing = [self.env[name].sudo().with_company(company) for name in model_names
+                   if hasattr(self.env[name], '_qbo_push_work')]
+        # Batches a crash left unanswered are bound first: the pull must not take their records for new.
+        for model in pushing:
+            model._qbo_push_pending(connection, run, client)
+        if direction in ('both', 'qbo2odoo'):
+            self._qbo_pull_changes(connection, run, client, model_names, cursor_field)
+        if direction in ('both', 'odoo2qbo'):
+            for model in pushing:
+                model._qbo_push(connection, run, client)
+
     def _qbo_pull_changes(self, connection, run, client, model_names, cursor_field):
         """Bring in what changed in QuickBooks since the cursor (all of it the first time), for an
         entity group that syncs both ways (the catalog, customers and vendors).

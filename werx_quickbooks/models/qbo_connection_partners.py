@@ -29,11 +29,11 @@ class QBOConnection(models.Model):
              'both goes to QuickBooks as a customer under its name and as a vendor with this added.')
     receivable_account_id = fields.Many2one(
         'account.account', check_company=True,
-        domain="[('account_type', '=', 'asset_receivable')]",
+        domain="[('account_type', '=', 'asset_receivable'), ('deprecated', '=', False)]",
         help='Given to contacts created from QuickBooks (Odoo\'s own default otherwise).')
     payable_account_id = fields.Many2one(
         'account.account', check_company=True,
-        domain="[('account_type', '=', 'liability_payable')]",
+        domain="[('account_type', '=', 'liability_payable'), ('deprecated', '=', False)]",
         help='Given to contacts created from QuickBooks (Odoo\'s own default otherwise).')
     customer_term_id = fields.Many2one(
         'account.payment.term', string='Customer Payment Terms', check_company=True,
@@ -74,19 +74,7 @@ class QBOConnection(models.Model):
         """After the lists: customers and vendors, pulled then pushed, as the Defaults tab says."""
         res = super()._sync_qbo2odoo(run, client)
         self.ensure_one()
-        if self.partner_direction == 'off':
-            return res
-        company = self.company_id
-        connection = self.sudo().with_company(company)
-        models_ = [self.env[name].sudo().with_company(company) for name in PARTNER_MODELS]
-        # Batches a crash left unanswered are bound first: the pull must not take their records for new.
-        for model in models_:
-            model._qbo_push_pending(connection, run, client)
-        if self.partner_direction in ('both', 'qbo2odoo'):
-            self._qbo_pull_changes(connection, run, client, PARTNER_MODELS, 'partners_cursor')
-        if self.partner_direction in ('both', 'odoo2qbo'):
-            for model in models_:
-                model._qbo_push(connection, run, client)
+        self._qbo_sync_both_ways(run, client, PARTNER_MODELS, self.partner_direction, 'partners_cursor')
         return res
 
     def _qbo_archive_mappings(self):

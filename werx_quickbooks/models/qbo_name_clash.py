@@ -35,6 +35,9 @@ class QBONameClash(models.Model):
     state = fields.Selection([('open', 'To Resolve'), ('resolved', 'Resolved')], required=True,
                              default='open', index=True, readonly=True)
     send_as = fields.Char(help='The name to send this contact under instead.')
+    link_requested = fields.Boolean(readonly=True, copy=False,
+                                    help='Link was asked for; the next sync links it (a background worker).')
+    message = fields.Char('Why Not', readonly=True, help='Why what was asked for could not be done.')
 
     _sql_constraints = [
         ('clash_unique', 'unique(connection_id, realm_id, partner_id, entity)',
@@ -94,23 +97,18 @@ class QBONameClash(models.Model):
         return {'type': 'ir.actions.act_window_close'}
 
     def action_link(self):
-        """Link the contact to the QuickBooks record of the same kind that holds the name."""
+        """Link the contact to the QuickBooks record of the same kind that holds the name, with a sync now.
+
+        The link is made by the sync, under its lock, with QuickBooks' record read again then:
+        never beside a running sync, never onto a record another contact took meanwhile.
+        """
         self.ensure_one()
         connection = self.connection_id
         connection._qbo_check_admin()
+        self.env['qbo.%s' % self.entity.lower()]._qbo_check_odoo_rights()
         if not self.can_link:
             raise UserError(self.env._('%(name)s is used in QuickBooks by a record this contact cannot be '
                                        'linked to; send it under another name.', name=self.name))
-        Mapping = self.env['qbo.%s' % self.entity.lower()].sudo().with_company(connection.company_id)
-        client, objects = Mapping._qbo_read_now(connection, [self.holder_qbo_id])
-        if not objects:
-            raise UserError(self.env._('QuickBooks no longer has %s; sync again to send the contact.',
-                                       self.holder_name))
-        state = Mapping._qbo_new_state(connection.sudo(), None, client, {})
-        Mapping._qbo_prepare(state)
-        mapping = Mapping._qbo_push_bind(self.partner_id, Mapping.browse(), objects[0], {}, state)
-        mapping.with_context(qbo_sync=True).write({
-            'match_state': 'matched', 'need_push': True,
-            'match_note': self.env._('Linked by %s to the record holding its name', self.env.user.name)})
-        self.sudo().write({'state': 'resolved'})
+        self.sudo().write({'link_requested': True, 'message': False})
+        connection.action_sync()
         return {'type': 'ir.actions.act_window_close'}

@@ -61,6 +61,12 @@ class QBOPartnerMixin(models.AbstractModel):
     balance = fields.Float('Balance in QuickBooks', readonly=True, digits='Account',
                            help='What QuickBooks says is open on this record, in its currency.')
     currency_code = fields.Char('Currency', readonly=True)
+    # Three-way: QuickBooks' values are on the mapping (qbo_followed), Odoo's as last synced here, so a
+    # push sends only what changed in Odoo, never a value Odoo does not keep or has left alone.
+    odoo_snapshot = fields.Json(
+        'Odoo Values Last Synced', readonly=True, copy=False,
+        help="The contact's values when it was last sent to QuickBooks (or linked): only what changed "
+             'in Odoo since is sent.')
 
     # === PULL: QuickBooks -> Odoo === #
 
@@ -87,6 +93,8 @@ class QBOPartnerMixin(models.AbstractModel):
                              self.env['res.country.state'].search_read([], ['code', 'country_id'], load=None)}
         state['home_country'] = state['company'].country_id.id
         state['vendor_suffix'] = (connection.vendor_suffix or '').strip()
+        state['partners_shared'] = connection._qbo_partners_shared()
+        state['home_country_code'] = state['company'].country_id.code
         # Names the user chose for contacts QuickBooks refused (name clashes resolved).
         clashes = self.env['qbo.name.clash'].sudo().search_read([
             ('connection_id', '=', connection.id), ('realm_id', '=', connection.realm_id),
@@ -113,6 +121,11 @@ class QBOPartnerMixin(models.AbstractModel):
         return vals
 
     @api.model
+    def _qbo_kind_label(self):
+        """Return what one record of this side is, in the user's language ('customer', 'vendor')."""
+        raise NotImplementedError
+
+    @api.model
     def _qbo_plain_name(self, name, state):
         """Return a QuickBooks name as the Odoo contact's name (without the vendor suffix we add)."""
         return name
@@ -120,8 +133,9 @@ class QBOPartnerMixin(models.AbstractModel):
     @api.model
     def _qbo_remote(self, values, state):
         names = [self._qbo_plain_name(values['name'], state)]
-        if not values.get('parent_qbo_id'):
-            # A job carries its parent's company name: only a top-level record is known by it.
+        if values.get('is_company') and not values.get('parent_qbo_id'):
+            # A company is known by its company name too; a person is not (John Smith of Acme is not
+            # Acme), nor a job (it carries its parent's company name).
             names.append(values.get('company_name'))
         return {'ref': values['qbo_id'], 'key': (values.get('email') or '').strip().lower() or None,
                 'kind': None, 'names': matcher.name_keys(*names)}
@@ -134,6 +148,7 @@ class QBOPartnerMixin(models.AbstractModel):
             [('share', '=', False)]).partner_id
         companies = self.env['res.company'].sudo().search([('partner_id', '!=', False)])
         excluded = set(internal.ids) | set(companies.partner_id.ids)
+        excluded.add(self.env.ref('base.public_partner').id)
         contacts = self.env['res.partner'].search_fetch(
             [('company_id', 'in', [False, company.id]), ('type', '=', 'contact')],
             ['name', 'email', 'parent_id', 'commercial_partner_id', 'display_name'])
@@ -214,10 +229,18 @@ class QBOPartnerMixin(models.AbstractModel):
             term = state['term_of'].get(followed['term'])
             if term:
                 vals[self._qbo_term_field] = term
+        invoice = partner and partner.child_ids.filtered(lambda c: c.type == 'invoice' and c.active)[:1]
+        if invoice:
+            # The contact bills at its invoice address: QuickBooks' billing address is that one.
+            moved = {fname: vals.pop(fname) for fname in ('street', 'street2', 'city', 'zip', 'country_id',
+                                                         'state_id') if fname in vals}
+            if moved:
+                vals['child_ids'] = [(1, invoice.id, moved)]
         if followed.get('delivery'):
             address = dict(self._qbo_address_values(followed['delivery'], state), type='delivery')
             current = partner.child_ids.filtered(lambda c: c.type == 'delivery')[:1] if partner else None
-            vals['child_ids'] = [(1, current.id, address)] if current else [(0, 0, address)]
+            command = (1, current.id, address) if current else (0, 0, address)
+            vals['child_ids'] = vals.get('child_ids', []) + [command]
         return vals
 
     @api.model
@@ -242,7 +265,7 @@ class QBOPartnerMixin(models.AbstractModel):
     def _qbo_odoo_owned(self, record, state):
         if record.company_id:
             return record.company_id == state['company']
-        return not state['connection']._qbo_partners_shared()
+        return not state['partners_shared']
 
     @api.model
     def _qbo_odoo_set_active(self, records, active):
@@ -266,7 +289,7 @@ class QBOPartnerMixin(models.AbstractModel):
                     'match_note': self.env._(
                         'No longer in QuickBooks (merged there into another %s): the Odoo contact is kept; '
                         'link it to the record it was merged into, or archive it.',
-                        self._qbo_entity.lower())})
+                        self._qbo_kind_label())})
             return None
         if self._qbo_odoo_wins(mapping, values, state):
             return None
@@ -289,19 +312,21 @@ class QBOPartnerMixin(models.AbstractModel):
                 continue
             if not kept:
                 # The survivor was never in Odoo: the contact simply follows it (read with the next pull).
+                # Every value of the survivor is new to the contact: the next pull writes them all.
                 gone.with_context(**SYNC_CONTEXT).write({
-                    'qbo_id': surviving_id, 'sync_token': False, 'qbo_followed': False,
+                    'qbo_id': surviving_id, 'sync_token': False, 'qbo_followed': {'merged_from': deleted_id},
                     'match_note': self.env._('Merged in QuickBooks into ID %s; follows it now',
                                              surviving_id)})
                 known[surviving_id] = gone
                 continue
             duplicate, survivor = gone.partner_id, kept.partner_id
-            if duplicate and not survivor:
-                kept.with_context(**SYNC_CONTEXT).write({'partner_id': duplicate.id,
-                                                         'match_state': 'matched'})
+            # The record merged away lets go of its contact first: a contact has one mapping here.
             gone.with_context(**SYNC_CONTEXT).write({
                 'active': False, 'partner_id': False, 'match_state': 'conflict',
                 'match_note': self.env._('Merged in QuickBooks into %s', kept.name)})
+            if duplicate and not survivor:
+                kept.with_context(**SYNC_CONTEXT).write({'partner_id': duplicate.id,
+                                                         'match_state': 'matched'})
             if duplicate and survivor and duplicate != survivor:
                 duplicate.with_context(**SYNC_CONTEXT).write({'qbo_duplicate_of_id': survivor.id})
                 duplicate.message_post(body=self.env._(
@@ -317,15 +342,21 @@ class QBOPartnerMixin(models.AbstractModel):
     def _qbo_push_scope_sql(self, connection):
         """Return the SQL condition (on contact ``p``) for contacts this side sends unasked."""
         own = {'Customer': ('customer', 'both'), 'Vendor': ('vendor', 'both')}[self._qbo_entity]
-        ranked = 'p.%s > 0' % self._qbo_rank if connection.partner_scope == 'ranked' else 'TRUE'
+        ranked = 'p.%s > 0' % self._qbo_rank
+        if connection.partner_scope == 'all' and self._qbo_entity == 'Customer':
+            # Every contact is a customer, except one that is only a vendor (bought from, never sold to).
+            ranked = '(p.customer_rank > 0 OR COALESCE(p.supplier_rank, 0) = 0)'
         return f"(p.qbo_sync IN %s OR (COALESCE(p.qbo_sync, 'auto') = 'auto' AND {ranked}))", [own]
 
     @api.model
     def _qbo_push_work(self, state):
         connection = state['connection']
         company = state['company']
+        self._qbo_link_requested(state)
+        # A record waiting for the user (merged away in QuickBooks, say) is not sent meanwhile.
         changed = self.with_context(active_test=False).search(
-            self._qbo_domain(connection) + [('need_push', '=', True), ('partner_id', '!=', False)])
+            self._qbo_domain(connection) + [('need_push', '=', True), ('partner_id', '!=', False),
+                                            ('match_state', '!=', 'conflict')])
         for model in ('res.partner', 'res.users', self._name, 'qbo.name.clash'):
             self.env[model].flush_model()
         scope, params = self._qbo_push_scope_sql(connection)
@@ -336,15 +367,15 @@ class QBOPartnerMixin(models.AbstractModel):
              WHERE p.active AND p.parent_id IS NULL AND p.type = 'contact'
                AND (p.company_id IS NULL OR p.company_id = %s)
                AND """ + scope + """
-               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id
-                                  AND (u.share IS NOT TRUE OR NOT u.active))
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND u.share IS NOT TRUE)
+               AND p.id != %s
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM """ + self._table + """ m WHERE m.partner_id = p.id
                                   AND m.connection_id = %s AND m.realm_id = %s)
                AND NOT EXISTS (SELECT 1 FROM qbo_name_clash k WHERE k.partner_id = p.id AND k.state = 'open'
                                   AND k.connection_id = %s AND k.entity = %s)
-             ORDER BY p.id""", [company.id, *params, connection.id, connection.realm_id, connection.id,
-                                self._qbo_entity])
+             ORDER BY p.id""", [company.id, *params, self.env.ref('base.public_partner').id, connection.id,
+                                connection.realm_id, connection.id, self._qbo_entity])
         new_ids = [row[0] for row in self.env.cr.fetchall()]
         if new_ids and connection._qbo_partners_shared():
             # Contacts shared by companies go only with the connection of their own company.
@@ -379,23 +410,14 @@ class QBOPartnerMixin(models.AbstractModel):
         return address if set(address) - {'country'} else None
 
     @api.model
-    def _qbo_push_values(self, partner, mapping, state):
-        """Return the plain values partners.party_to_qbo needs for ``partner``."""
+    def _qbo_snapshot(self, partner, state):
+        """Return what the contact says to QuickBooks, as plain JSON: compared with the next push's."""
         partner = partner.with_company(state['company'])
         invoice = partner.child_ids.filtered(lambda c: c.type == 'invoice' and c.active)[:1]
         delivery = partner.child_ids.filtered(lambda c: c.type == 'delivery' and c.active)[:1]
-        if partner.is_company:
-            company_name, given, family = partner.name, False, False
-        else:
-            company_name = partner.parent_id.commercial_partner_id.name if partner.parent_id else False
-            parts = (partner.name or '').split()
-            given, family = (' '.join(parts[:-1]), parts[-1]) if len(parts) > 1 else (partner.name, False)
         term = partner[self._qbo_term_field]
-        values = {
-            'display_name': self._qbo_push_name(partner, mapping, state),
-            'company_name': company_name or False,
-            'given_name': given or False,
-            'family_name': family or False,
+        return {
+            'name': partner.name or '',
             'email': partner.email or False,
             'phone': partner.phone or False,
             'mobile': partner.mobile or False,
@@ -406,18 +428,49 @@ class QBOPartnerMixin(models.AbstractModel):
             'term_qbo_id': state['qbo_term_of'].get(term.id) if term else None,
             'active': partner.active,
         }
+
+    @api.model
+    def _qbo_push_values(self, partner, mapping, state):
+        """Return the plain values partners.party_to_qbo needs for ``partner``.
+
+        A new record gets all of them. An update gets only what changed in Odoo since the contact
+        was last synced: QuickBooks keeps what Odoo has no say in (a contact person's name, a
+        1099 flag) and what only QuickBooks changed.
+        """
+        now = self._qbo_snapshot(partner, state)
+        state.setdefault('snapshots', {})[partner.id] = now
+        if not mapping:
+            if partner.is_company:
+                company_name, given, family = partner.name, False, False
+            else:
+                company_name = partner.parent_id.commercial_partner_id.name if partner.parent_id else False
+                parts = (partner.name or '').split()
+                given, family = (' '.join(parts[:-1]), parts[-1]) if len(parts) > 1 else (partner.name, False)
+            return dict(now, display_name=self._qbo_push_name(partner, mapping, state),
+                        company_name=company_name or False, given_name=given or False,
+                        family_name=family or False)
+        before = mapping.odoo_snapshot
+        if not before:
+            # Linked without a record of what Odoo said: Odoo's values go, but nothing is cleared.
+            values = {key: value for key, value in now.items() if value and key != 'name'}
+        else:
+            values = {key: value for key, value in now.items() if key != 'name' and before.get(key) != value}
+        if before and before.get('name') != now['name']:
+            values['display_name'] = self._qbo_push_name(partner, mapping, state)
         return values
 
     @api.model
     def _qbo_push_name(self, partner, mapping, state):
-        """Return the name a contact goes under: as resolved by the user, as sent before, or its own."""
-        if not mapping and partner.id in state['send_as']:
-            return state['send_as'][partner.id]
-        name = self._qbo_own_name(partner, state)
-        if mapping and mapping.name and partners.clean_display_name(name) != mapping.name \
-                and mapping.name.startswith(partners.clean_display_name(name)) and mapping.name.endswith(')'):
-            return mapping.name   # sent (or linked) under a differentiated name: keep it
-        return name
+        """Return the name a contact goes under: as the user resolved a clash, or its own.
+
+        Renamed in Odoo, it keeps the differentiator it was sent under ("(Vendor)", "(C-77)").
+        """
+        if not mapping:
+            return state['send_as'].get(partner.id) or self._qbo_own_name(partner, state)
+        before = partners.clean_display_name((mapping.odoo_snapshot or {}).get('name'))
+        sent = mapping.name or ''
+        suffix = sent[len(before):] if before and sent.startswith(before) else ''
+        return partners.clean_display_name(partner.name) + suffix
 
     @api.model
     def _qbo_own_name(self, partner, state):
@@ -428,8 +481,58 @@ class QBOPartnerMixin(models.AbstractModel):
         if not (partner.name or '').strip():
             raise QBOError(self.env._('It has no name, and QuickBooks needs one.'))
         values = self._qbo_push_values(partner, mapping, state)
+        if mapping and not values:
+            # Marked, but nothing QuickBooks keeps changed (a field Odoo alone has): nothing to send.
+            mapping.with_context(qbo_sync=True).write({'need_push': False})
+            return None
         current = {'Id': mapping.qbo_id, 'SyncToken': mapping.sync_token} if mapping else None
         return partners.party_to_qbo(values, self._qbo_entity, current)
+
+    @api.model
+    def _qbo_push_bind(self, record, mapping, obj, item, state):
+        """Bind as the engine does, and keep what Odoo said: the next push sends only what changes."""
+        bound = super()._qbo_push_bind(record, mapping, obj, item, state)
+        snapshot = item.get('snapshot') or state.get('snapshots', {}).get(record.id) \
+            or self._qbo_snapshot(record, state)
+        bound.with_context(**SYNC_CONTEXT).write({'odoo_snapshot': snapshot})
+        return bound
+
+    @api.model
+    def _qbo_store_mappings(self, vals_list, state):
+        """Mappings made by the pull keep what their contact says now, in the same INSERT."""
+        ids = [vals['partner_id'] for vals in vals_list if vals.get('partner_id')]
+        contacts = self.env['res.partner'].with_context(active_test=False).browse(ids)
+        snapshots = {contact.id: self._qbo_snapshot(contact, state) for contact in contacts}
+        for vals in vals_list:
+            if vals.get('partner_id'):
+                vals['odoo_snapshot'] = snapshots[vals['partner_id']]
+        return super()._qbo_store_mappings(vals_list, state)
+
+    @api.model
+    def _qbo_link_requested(self, state):
+        """Link the contacts whose name clash the user resolved with Link (under the sync's lock)."""
+        connection = state['connection']
+        clashes = self.env['qbo.name.clash'].sudo().search([
+            ('connection_id', '=', connection.id), ('realm_id', '=', connection.realm_id),
+            ('entity', '=', self._qbo_entity), ('state', '=', 'open'), ('link_requested', '=', True)])
+        if not clashes:
+            return
+        objects = self._qbo_query_ids(state['client'], clashes.mapped('holder_qbo_id'))
+        found = {str(obj.get('Id')): obj for obj in objects if isinstance(obj, dict)}
+        for clash in clashes:
+            obj = found.get(clash.holder_qbo_id)
+            taken = self._qbo_push_known(clash.holder_qbo_id, state)
+            if not obj or (taken and taken.partner_id):
+                clash.write({'link_requested': False, 'message': self.env._(
+                    'Not linked: QuickBooks no longer has %(name)s, or another Odoo contact is linked to it '
+                    'now. Send this contact under another name.', name=clash.holder_name)})
+                continue
+            with self.env.cr.savepoint():
+                mapping = self._qbo_push_bind(clash.partner_id, self.browse(), obj, {}, state)
+                mapping.with_context(qbo_sync=True).write({
+                    'match_state': 'matched',
+                    'match_note': self.env._('Linked to the record holding its name')})
+                clash.write({'state': 'resolved', 'link_requested': False, 'message': False})
 
     @api.model
     def _qbo_name_holders(self, name, state):
@@ -453,17 +556,19 @@ class QBOPartnerMixin(models.AbstractModel):
         name = item['data']['DisplayName']
         holders = self._qbo_name_holders(name, state)
         same = [obj for entity, obj in holders if entity == self._qbo_entity and obj.get('Id')]
+        # Only an active record is linked by itself: an inactive one may be a past namesake.
+        same = [obj for obj in same if obj.get('Active', True) is not False]
         if connection.name_clash == 'link' and same:
-            taken = self.search(self._qbo_domain(connection) + [
-                ('qbo_id', '=', str(same[0]['Id'])), ('partner_id', '!=', False)], limit=1)
-            if not taken:
+            taken = self._qbo_push_known(str(same[0]['Id']), state)
+            if not (taken and taken.partner_id):
                 with self.env.cr.savepoint():
+                    # QuickBooks' record keeps its values; what changes in Odoo from now on goes to it.
                     linked = self._qbo_push_bind(partner, self.browse(), same[0], item, state)
                     linked.with_context(qbo_sync=True).write({
-                        'match_state': 'matched', 'need_push': True,
+                        'match_state': 'matched',
                         'match_note': self.env._(
                             'Linked to the QuickBooks %s of the same name (Defaults tab)',
-                            self._qbo_entity.lower())})
+                            self._qbo_kind_label())})
                 return None
         if connection.name_clash == 'suffix':
             return dict(item['data'], DisplayName=self._qbo_differentiated(partner, name, state))
@@ -503,9 +608,16 @@ class QBOCustomer(models.Model):
     ]
 
     @api.model
+    def _qbo_kind_label(self):
+        return self.env._('customer')
+
+    @api.model
     def _qbo_prepare(self, state):
         super()._qbo_prepare(state)
-        state['exempt_position'] = self.env['account.fiscal.position']
+        # An exemption made earlier also covers the sales taxes the company has gained since.
+        position = self.env['account.fiscal.position'].with_company(state['company']).search(
+            [('company_id', '=', state['company'].id), ('qbo_tax_exempt', '=', True)], limit=1)
+        state['exempt_position'] = self._qbo_exempt_position(state, position) if position else position
         return state
 
     @api.model
@@ -542,17 +654,23 @@ class QBOCustomer(models.Model):
                 vals['property_account_position_id'] = self._qbo_exempt_position(state).id
             elif current and current.qbo_tax_exempt:
                 vals['property_account_position_id'] = False   # a position the user chose stays
-        if ('parent' in followed or 'bill_with_parent' in followed) and partner:
+        if ('parent' in followed or 'bill_with_parent' in followed) and partner \
+                and self._qbo_mapping_of(partner, state).match_state == 'created':
+            # Only a contact QuickBooks brought in moves: a contact the user had is left where it is.
             parent = self._qbo_parent_contact(partner, followed, state)
             if parent is not None and partner.parent_id != parent:
                 vals['parent_id'] = parent.id or False
         return vals
 
     @api.model
+    def _qbo_mapping_of(self, partner, state):
+        return self.search(self._qbo_domain(state['connection']) + [('partner_id', '=', partner.id)], limit=1)
+
+    @api.model
     def _qbo_parent_contact(self, partner, followed, state):
         """Return the contact a sub-customer billed with its parent belongs under (None: leave it)."""
         domain = self._qbo_domain(state['connection'])
-        mapping = self.search(domain + [('partner_id', '=', partner.id)], limit=1)
+        mapping = self._qbo_mapping_of(partner, state)
         with_parent = followed.get('bill_with_parent', mapping.bill_with_parent)
         parent_qbo_id = followed.get('parent', mapping.parent_qbo_id)
         if not with_parent or not parent_qbo_id:
@@ -578,23 +696,23 @@ class QBOCustomer(models.Model):
         return res
 
     @api.model
-    def _qbo_exempt_position(self, state):
+    def _qbo_exempt_position(self, state, position=None):
         """Return the company's fiscal position for customers QuickBooks says are tax-exempt.
 
-        It removes every sales tax of the company (made once, kept current with its taxes), so an
-        exempt customer's Odoo invoices carry no sales tax, as in QuickBooks.
+        It removes every sales tax the company uses (its own and its parent company's): made once,
+        it is completed with the taxes the company gained since at each sync, so an exempt
+        customer's Odoo invoices carry no sales tax, as in QuickBooks.
         """
         if state.get('exempt_position'):
             return state['exempt_position']
         company = state['company']
         Position = self.env['account.fiscal.position'].with_company(company)
-        position = Position.search([('company_id', '=', company.id), ('qbo_tax_exempt', '=', True)], limit=1)
         if not position:
             position = Position.create({'name': self.env._('Tax Exempt (QuickBooks)'),
                                         'company_id': company.id, 'qbo_tax_exempt': True,
                                         'auto_apply': False})
-        sales_taxes = self.env['account.tax'].search([('company_id', '=', company.id),
-                                                      ('type_tax_use', '=', 'sale')])
+        Tax = self.env['account.tax']
+        sales_taxes = Tax.search([*Tax._check_company_domain(company), ('type_tax_use', '=', 'sale')])
         missing = sales_taxes - position.tax_ids.tax_src_id
         if missing:
             position.write({'tax_ids': [(0, 0, {'tax_src_id': tax.id, 'tax_dest_id': False})
@@ -605,9 +723,11 @@ class QBOCustomer(models.Model):
     @api.model
     def _qbo_push_values(self, partner, mapping, state):
         values = super()._qbo_push_values(partner, mapping, state)
-        if mapping and mapping.parent_qbo_id:
-            # A sub-customer keeps its place in QuickBooks.
-            values.update(parent_qbo_id=mapping.parent_qbo_id, bill_with_parent=mapping.bill_with_parent)
+        if mapping and mapping.parent_qbo_id and partner.parent_id:
+            # A sub-customer billed with its parent takes its parent's address and terms in Odoo (the
+            # commercial partner's); QuickBooks keeps the job's own.
+            for key in ('bill_address', 'ship_address', 'term_qbo_id'):
+                values.pop(key, None)
         return values
 
 
@@ -646,6 +766,10 @@ class QBOVendor(models.Model):
         return vals
 
     @api.model
+    def _qbo_kind_label(self):
+        return self.env._('vendor')
+
+    @api.model
     def _qbo_plain_name(self, name, state):
         suffix = state.get('vendor_suffix')
         if suffix and name and name.endswith(' ' + suffix) and len(name) > len(suffix) + 1:
@@ -669,10 +793,31 @@ class QBOVendor(models.Model):
         return super()._qbo_differentiated(partner, name, state)
 
     @api.model
+    def _qbo_snapshot(self, partner, state):
+        snapshot = super()._qbo_snapshot(partner, state)
+        # Only ever masked (what QuickBooks shows): the identifier itself stays on the contact.
+        snapshot['tax_id'] = partners.mask_tax_id(self._qbo_tax_id(partner, state)) or False
+        return snapshot
+
+    @api.model
+    def _qbo_tax_id(self, partner, state):
+        """Return the contact's tax ID when it is a US one (QuickBooks' TaxIdentifier is the EIN or SSN)."""
+        country = partner.country_id.code or state['home_country_code']
+        return ''.join((partner.vat or '').split()) if country == 'US' else ''
+
+    @api.model
     def _qbo_push_values(self, partner, mapping, state):
         values = super()._qbo_push_values(partner, mapping, state)
-        vat = ''.join((partner.vat or '').split())
-        # The identifier goes only when new or changed (QuickBooks shows it back masked).
-        if vat and partners.mask_tax_id(vat) != (mapping.tax_id_masked if mapping else None):
-            values['tax_id'] = vat
+        # The identifier goes only when new or changed, and never into the snapshot or the log.
+        values.pop('tax_id', None)
+        before = (mapping.odoo_snapshot or {}).get('tax_id') if mapping else False
+        tax_id = self._qbo_tax_id(partner, state)
+        if tax_id and partners.mask_tax_id(tax_id) != before:
+            values['tax_id'] = tax_id
         return values
+
+    @api.model
+    def _qbo_push_scrub(self, data):
+        """A vendor's tax ID is not kept in the stored batch once QuickBooks has answered."""
+        data.pop('TaxIdentifier', None)
+        return data

@@ -227,6 +227,8 @@ class QBOPushMixin(models.AbstractModel):
             return None
         return {'operation': 'update' if mapping else 'create', 'entity': self._qbo_entity, 'data': data,
                 'res_id': record.id, 'mapping_id': mapping.id if mapping else False,
+                # What the entity wants back at the bind (a contact: what Odoo said), also after a crash.
+                'snapshot': state.get('snapshots', {}).get(record.id),
                 # To the microsecond: a change made after this moment is sent again after the bind.
                 'revision': record.write_date.isoformat() if record.write_date else None}
 
@@ -272,7 +274,7 @@ class QBOPushMixin(models.AbstractModel):
                 mapping = self.browse(item['mapping_id']).exists() if item['mapping_id'] else self.browse()
                 if record:
                     self._qbo_push_fail(record, mapping, error, state)
-            batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
+            self._qbo_push_done(batch)
             connection._qbo_commit()
             return
         # What still exists in Odoo, and the mappings QuickBooks' Ids already have: one query each.
@@ -308,8 +310,19 @@ class QBOPushMixin(models.AbstractModel):
                     _logger.exception('QuickBooks: binding %s %s failed', self._name, item.get('res_id'))
                 if record:
                     self._qbo_push_fail(record, mapping, bind_error, state)
-        batch.write({'state': 'done', 'done_at': fields.Datetime.now()})
+        self._qbo_push_done(batch)
         connection._qbo_commit()
+
+    @api.model
+    def _qbo_push_done(self, batch):
+        """Mark a batch answered; what must not be kept (a tax ID) leaves the stored copy."""
+        items = [dict(item, data=self._qbo_push_scrub(dict(item['data']))) for item in batch.items]
+        batch.write({'state': 'done', 'done_at': fields.Datetime.now(), 'items': items})
+
+    @api.model
+    def _qbo_push_scrub(self, data):
+        """Return the JSON of one record as kept once QuickBooks answered (default: as it was)."""
+        return data
 
     @api.model
     def _qbo_push_known(self, qbo_id, state):

@@ -55,9 +55,11 @@ class ResPartner(models.Model):
         return contacts
 
     def write(self, vals):
+        # Read before: Odoo's own write takes some keys out of ``vals`` (is_company, for one).
+        watched = set(vals) & WATCHED_FIELDS if not self.env.context.get('qbo_sync') else set()
         res = super().write(vals)
-        if not self.env.context.get('qbo_sync') and WATCHED_FIELDS.intersection(vals):
-            _mark_changed(self.with_context(active_test=False), set(vals))
+        if watched:
+            _mark_changed(self.with_context(active_test=False), watched)
         return res
 
     def action_qbo_send(self):
@@ -77,7 +79,8 @@ class ResPartner(models.Model):
 
     def action_qbo_clear_duplicate(self):
         """The user dealt with the duplicate QuickBooks reported: the flag goes."""
-        self.write({'qbo_duplicate_of_id': False})
+        self.env['qbo.connection']._qbo_check_admin()
+        self.sudo().write({'qbo_duplicate_of_id': False})
         return True
 
 

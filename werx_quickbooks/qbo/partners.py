@@ -176,8 +176,12 @@ def party_to_qbo(values, entity, current=None):
     if entity not in ('Customer', 'Vendor'):
         raise ValueError('Not a QuickBooks party: %r' % (entity,))
     update = bool(current)
-    data = {'DisplayName': clean_display_name(values['display_name']),
-            'Active': bool(values.get('active', True))}
+    data = {}
+    # An update names only what changed: QuickBooks keeps its name and state otherwise.
+    if not update or values.get('display_name'):
+        data['DisplayName'] = clean_display_name(values['display_name'])
+    if not update or 'active' in values:
+        data['Active'] = bool(values.get('active', True))
     for key, field, limit in (('CompanyName', 'company_name', DISPLAY_NAME_LIMIT),
                               ('GivenName', 'given_name', NAME_PART_LIMIT),
                               ('FamilyName', 'family_name', NAME_PART_LIMIT),

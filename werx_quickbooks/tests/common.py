@@ -118,6 +118,24 @@ class QBOEmulatorCase(QBOEmulatorMixin, TransactionCase):
         self.connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(self.emulator.issue_tokens()))
 
 
+class QBOSyncCase(QBOEmulatorCase):
+    """A QBOEmulatorCase that runs syncs as the cron worker does and reads what was written to QuickBooks."""
+
+    def setUp(self):
+        super().setUp()
+        self.store, self.realm = self.emulator.store, self.emulator.realm_id
+
+    def sync(self, trigger='manual'):
+        run = self.in_worker(self.connection, '_sync', trigger)
+        self.assertIn(run.state, ('done', 'partial'), run.message)
+        return run
+
+    def writes(self):
+        """The requests that wrote to QuickBooks since the emulator's log was reset."""
+        return [r for r in self.emulator.request_log
+                if r['method'] == 'POST' and r['entity'] not in (None, 'query') and 'query' not in r['path']]
+
+
 class QBOEmulatorHttpCase(QBOEmulatorMixin, TransactionCase):
     """Requests through Odoo's real HTTP server (HttpCase's url_open and authenticate) and ``cls.emulator``.
 

@@ -6,20 +6,11 @@ from unittest.mock import patch
 from odoo.tests import tagged
 
 from ..qbo import const
-from .common import QBOEmulatorCase
+from .common import QBOSyncCase
 
 
-class CatalogCase(QBOEmulatorCase):
+class CatalogCase(QBOSyncCase):
     """The demo company's lists imported once; the catalog switched on both ways."""
-
-    def setUp(self):
-        super().setUp()
-        self.store, self.realm = self.emulator.store, self.emulator.realm_id
-
-    def sync(self, trigger='manual'):
-        run = self.in_worker(self.connection, '_sync', trigger)
-        self.assertIn(run.state, ('done', 'partial'), run.message)
-        return run
 
     def start_catalog(self, direction='both', **defaults):
         self.connection.write(dict(defaults, item_direction='off'))
@@ -40,9 +31,6 @@ class CatalogCase(QBOEmulatorCase):
         return self.env['qbo.account'].search([('connection_id', '=', self.connection.id),
                                                ('name', '=', name)])
 
-    def writes(self):
-        return [r for r in self.emulator.request_log
-                if r['method'] == 'POST' and r['entity'] not in (None, 'query') and 'query' not in r['path']]
 
 
 @tagged('post_install', '-at_install')

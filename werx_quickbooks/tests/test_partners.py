@@ -6,20 +6,11 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import QBOEmulatorCase
+from .common import QBOSyncCase
 
 
-class PartnersCase(QBOEmulatorCase):
+class PartnersCase(QBOSyncCase):
     """The demo company's lists imported once; customers and vendors switched on both ways."""
-
-    def setUp(self):
-        super().setUp()
-        self.store, self.realm = self.emulator.store, self.emulator.realm_id
-
-    def sync(self, trigger='manual'):
-        run = self.in_worker(self.connection, '_sync', trigger)
-        self.assertIn(run.state, ('done', 'partial'), run.message)
-        return run
 
     def start_partners(self, direction='both', **defaults):
         self.connection.write(dict(defaults, partner_direction='off'))
@@ -42,9 +33,6 @@ class PartnersCase(QBOEmulatorCase):
     def vendor(self, name):
         return self.mapping('qbo.vendor', name)
 
-    def writes(self):
-        return [r for r in self.emulator.request_log
-                if r['method'] == 'POST' and r['entity'] not in (None, 'query') and 'query' not in r['path']]
 
     def failures(self):
         return self.env['qbo.sync.failure'].search([('connection_id', '=', self.connection.id),
@@ -201,6 +189,26 @@ class TestPartnersPush(PartnersCase):
         self.assertEqual(self.customer('Maria Garcia (Homeowner)').partner_id, maria)
         self.assertEqual(clash.state, 'resolved')
 
+    def test_a_name_held_by_an_inactive_customer_is_linked_when_the_user_says_so(self):
+        self.start_partners()
+        old = self.store.create(self.realm, 'Customer', {'DisplayName': 'Old Namesake', 'Active': False})
+        namesake = self.env['res.partner'].create({'name': 'Old Namesake', 'customer_rank': 1})
+        self.connection.partner_direction = 'odoo2qbo'   # QuickBooks' record was not read in
+        self.sync()
+        clash = self.env['qbo.name.clash'].search([('partner_id', '=', namesake.id)])
+        self.assertEqual((clash.state, clash.holder_entity, clash.holder_active, clash.can_link),
+                         ('open', 'Customer', False, True), 'an inactive namesake is not linked by itself')
+        clash.action_link()
+        self.assertTrue(clash.link_requested)
+        self.assertEqual(clash.state, 'open', 'the link is made by the sync, not in the request')
+        self.sync()
+        self.assertEqual(clash.state, 'resolved')
+        mapping = self.customer('Old Namesake')
+        self.assertEqual((mapping.qbo_id, mapping.partner_id, mapping.match_state),
+                         (old['Id'], namesake, 'matched'))
+        self.assertEqual(len([o for o in self.store.all(self.realm, 'Customer')
+                              if o['DisplayName'] == 'Old Namesake']), 1)
+
     def test_a_name_used_by_a_quickbooks_employee_gets_a_differentiator(self):
         self.start_partners(name_clash='suffix')
         maria = self.env['res.partner'].create({'name': 'Maria Garcia', 'customer_rank': 1, 'ref': 'C-77'})
@@ -212,6 +220,10 @@ class TestPartnersPush(PartnersCase):
         self.sync()
         self.assertEqual(self.qbo('Customer', 'Maria Garcia (C-77)')['PrimaryPhone']['FreeFormNumber'],
                          '(650) 555-0177')
+        # Renamed in Odoo, it keeps its differentiator.
+        maria.name = 'Maria Garcia-Lopez'
+        self.sync()
+        self.qbo('Customer', 'Maria Garcia-Lopez (C-77)')
 
     def test_a_customer_quickbooks_already_has_under_the_same_name_is_linked(self):
         self.start_partners(partner_direction='qbo2odoo')
@@ -245,6 +257,9 @@ class TestPartnersPush(PartnersCase):
                          ('orders@hicks.example', 'Oakland'))
         self.assertEqual((hicks.need_push, hicks.last_direction), (False, 'odoo2qbo'))
         self.assertEqual(qbo['AcctNum'], 'HH-20931', 'what Odoo does not keep stays as QuickBooks has it')
+        self.assertEqual((qbo['GivenName'], qbo['FamilyName'], qbo['DisplayName'], qbo['PrimaryPhone']),
+                         ('Geoff', 'Hicks', 'Hicks Hardware', {'FreeFormNumber': '(415) 555-2054'}),
+                         'only what changed in Odoo is sent')
         # A delivery address added in Odoo is the customer's shipping address in QuickBooks.
         john = self.customer('John Melton')
         self.env['res.partner'].create({'parent_id': john.partner_id.id, 'type': 'delivery',
@@ -285,6 +300,7 @@ class TestPartnersPush(PartnersCase):
         self.sync()
         self.assertEqual((geeta.qbo_id, geeta.partner_id, geeta.active), (newcomer['Id'], contact, True))
         self.assertEqual(geeta.name, 'Geeta K. (new)')
+        self.assertEqual(contact.name, 'Geeta K. (new)', "the survivor's values come in")
 
     def test_a_customer_merged_away_without_notice_waits_for_the_user(self):
         self.start_partners()
@@ -373,6 +389,10 @@ class TestPartnersBooks(PartnersCase):
         self.assertEqual(due.date_maturity, fields.Date.to_date('2026-12-02'), 'Net 30, as in QuickBooks')
         self.assertEqual(round(due.debit, 2), round(1000.0 + tax_line.credit, 2))
 
+        # A sales tax the company gains after the import is taken off for exempt customers too.
+        extra = california.copy({'name': 'County Surcharge', 'amount': 0.5})
+        self.sync()
+        product.taxes_id = [(4, extra.id)]
         free = invoice(exempt)
         self.assertFalse(free.line_ids.filtered(lambda line: line.display_type == 'tax'),
                          'a tax-exempt customer pays no sales tax')
