@@ -51,7 +51,7 @@ def main():
 
 def seed_parties(emu, customers, vendors):
     store, realm = emu.store, emu.realm_id
-    terms = [t['Id'] for t in store.all(realm, 'Term')]
+    terms = [t['Id'] for t in store.all(realm, 'Term') if t.get('Active', True)]
     for i in range(customers):
         company = i % 3 != 0
         data = {'DisplayName': 'Bench Customer %05d' % i,
