@@ -18,5 +18,6 @@ from . import (
     qbo_sync_run,
     qbo_tax,
     qbo_term,
+    qbo_webhook,
     res_config_settings,
 )

@@ -824,6 +824,16 @@ class QBOMappedMixin(models.AbstractModel):
         state.setdefault('claimed', set())
 
     @api.model
+    def _qbo_apply_merges(self, connection, run, merges):
+        """Take in records QuickBooks merged, before the notified records of the entity are imported.
+
+        ``merges`` is a list of (deleted QBO Id, surviving QBO Id) strings. The merged-away record
+        then comes in as deleted; a list whose Odoo records others point at (customers, vendors)
+        moves those links to the survivor here. Default: nothing.
+        """
+        return
+
+    @api.model
     def _qbo_map(self, obj, state):
         """Return the plain values of one QBO object (a mapper in qbo/mappers.py)."""
         raise NotImplementedError

@@ -9,4 +9,5 @@ from . import (
     test_install,
     test_sync_run,
     test_tours,
+    test_webhooks,
 )
