@@ -91,8 +91,9 @@ class QBOWebhookEvent(models.Model):
             mine = live.filtered(lambda c, realm=realm: c.realm_id == realm)
             signed = mine.filtered(lambda c: c.webhook_verifier_token in signers)
             if not mine:
-                _logger.info('QuickBooks webhook: %d events of company %s, which no connected Odoo company '
-                             'syncs; acknowledged, not kept', len(realm_changes), realm)
+                # Intuit still sends this company's changes (the app is connected to it there): worth a look.
+                _logger.warning('QuickBooks webhook: %d events of company %s, which no connected Odoo '
+                                'company syncs; acknowledged, not kept', len(realm_changes), realm)
             elif not signed:
                 _logger.warning('QuickBooks webhook: %d events of company %s dropped: the delivery is not '
                                 "signed with that connection's verifier token", len(realm_changes), realm)
