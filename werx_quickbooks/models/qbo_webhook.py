@@ -17,7 +17,7 @@ from odoo.tools import SQL
 from ..qbo import webhook as qbo_webhook
 from ..qbo.errors import NeedsReconnect, QBOError
 from .qbo_connection_catalog import CATALOG_MODELS
-from .qbo_sync_run import RETENTION_DEFAULT, RETENTION_PARAM, plain_words
+from .qbo_sync_run import plain_words, retention_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -148,11 +148,9 @@ class QBOWebhookEvent(models.Model):
     @api.autovacuum
     def _gc_old_events(self):
         """Remove handled notifications older than the log retention (they only guard against replays)."""
-        days = int(self.env['ir.config_parameter'].sudo().get_param(RETENTION_PARAM, RETENTION_DEFAULT)
-                   or 0)
-        if days <= 0:
+        limit = retention_limit(self.env)
+        if not limit:
             return
-        limit = fields.Datetime.now() - datetime.timedelta(days=days)
         self.sudo().search([('state', '!=', 'pending'), ('received_at', '<', limit)]).unlink()
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from ..models.qbo_webhook import WEBHOOK_PATH
@@ -387,3 +388,15 @@ class TestWebhooks(QBOEmulatorHttpCase):
             self.assertIn('name="webhook_url"', arch)
             self.assertIn('name="last_webhook_at"', arch)
             self.assertEqual('name="webhook_verifier_token"' in arch, sees_token, user.login)
+
+    def test_handled_notifications_are_removed_after_the_log_retention(self):
+        Event = self.env['qbo.webhook.event'].sudo()
+        values = {'connection_id': self.connection.id, 'realm_id': self.emulator.realm_id, 'entity': 'Class',
+                  'qbo_id': '1', 'operation': 'Update', 'received_at': '2020-01-01 00:00:00'}
+        old_done = Event.create(dict(values, event_id='old-done', state='done'))
+        old_pending = Event.create(dict(values, event_id='old-pending'))
+        recent = Event.create(dict(values, event_id='recent', state='done',
+                                   received_at=fields.Datetime.now()))
+        Event._gc_old_events()
+        self.assertEqual(self.events(), old_pending | recent, 'what waits for the worker is never removed')
+        self.assertFalse(old_done.exists())
