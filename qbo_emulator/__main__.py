@@ -22,6 +22,11 @@ def main(argv=None):
     parser.add_argument("--webhook-url", default=None, help="POST change notifications here")
     parser.add_argument("--webhook-format", choices=("classic", "cloudevents"), default="classic")
     parser.add_argument(
+        "--webhook-retries",
+        default="1,2,4",
+        help="seconds before each new try of a late (over 3 s) or failed delivery, comma-separated",
+    )
+    parser.add_argument(
         "--no-rate-limits", action="store_true", help="switch the 10/s and 500/min throttle off"
     )
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -41,6 +46,7 @@ def main(argv=None):
         port=args.port,
         webhook_url=args.webhook_url,
         webhook_format=args.webhook_format,
+        webhook_retry_delays=tuple(float(s) for s in args.webhook_retries.split(",") if s.strip()),
     ).start()
     print(
         f"QBO emulator on {emu.base_url}  realm {emu.realm_id}  (seed {args.seed} x{args.seed_scale})",

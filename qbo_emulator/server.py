@@ -1,6 +1,7 @@
 """The HTTP side: OAuth endpoints, the v3 API, throttling, fault injection, and the Emulator facade."""
 
 import base64
+import contextlib
 import json
 import logging
 import socket
@@ -209,6 +210,8 @@ class Emulator:
         company_name=None,
         webhook_url=None,
         webhook_format="classic",
+        webhook_timeout=3.0,
+        webhook_retry_delays=(1.0, 2.0, 4.0),
     ):
         self.clock = Clock()
         self.lock = threading.RLock()
@@ -223,7 +226,7 @@ class Emulator:
         self.consent_realm = None
         self.request_log = []
         self.counters = Counter()
-        self.webhooks = WebhookSender()
+        self.webhooks = WebhookSender(timeout=webhook_timeout, retry_delays=webhook_retry_delays)
         self.store = Store(self.clock, self.lock, on_change=self.webhooks.enqueue)
         self.oauth = OAuthServer(self.clock, client_id, client_secret, access_token_ttl)
         self._injections = []
@@ -308,11 +311,21 @@ class Emulator:
                     return kind
         return None
 
-    def set_webhook(self, url, fmt="classic", verifier_token=None):
+    def set_webhook(self, url, fmt="classic", verifier_token=None, realm=None):
+        """Post change notifications to `url`: for every company, or for `realm` only."""
         token = verifier_token or self.verifier_token
-        self.webhooks.configure(url, fmt, token)
+        self.webhooks.configure(url, fmt, token, realm=realm)
         if url:
             self.webhooks.start()
+
+    @contextlib.contextmanager
+    def holding_webhooks(self):
+        """Queue the notifications of the changes made in the block; they go out together after it."""
+        self.webhooks.hold()
+        try:
+            yield
+        finally:
+            self.webhooks.release()
 
     def flush_webhooks(self, timeout=5.0):
         return self.webhooks.flush(timeout)

@@ -75,7 +75,12 @@ class _Sink(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.got.append((dict(self.headers), body))
-        self.send_response(200)
+        # The next scripted reply: a status, or ("slow", seconds) before a 200.
+        reply = self.server.replies.pop(0) if self.server.replies else 200
+        if isinstance(reply, tuple):
+            time.sleep(reply[1])
+            reply = 200
+        self.send_response(reply)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -89,13 +94,14 @@ class WebhookSink:
     def __init__(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
         self.server.got = self.got = []
+        self.server.replies = self.replies = []  # scripted replies to the next deliveries, then 200
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def wait(self, timeout=5):
-        """Wait until a delivery arrived (or ``timeout`` seconds passed); return the deliveries."""
+    def wait(self, timeout=5, count=1):
+        """Wait until ``count`` deliveries arrived (or ``timeout`` seconds passed); return the deliveries."""
         deadline = time.monotonic() + timeout
-        while not self.got and time.monotonic() < deadline:
+        while len(self.got) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         return self.got
 

@@ -7,7 +7,16 @@ import json
 
 import pytest
 
-from werx_quickbooks.qbo.webhook import Change, WebhookError, parse_notifications, sign, verify_signature
+from werx_quickbooks.qbo.webhook import (
+    Change,
+    WebhookError,
+    by_realm,
+    entity_work,
+    parse_notifications,
+    sign,
+    tombstones,
+    verify_signature,
+)
 
 VERIFIER = 'verifier-token-123'
 
@@ -63,7 +72,7 @@ def test_no_verifier_configured_refuses_everything():
 
 def test_classic_payload_lists_each_change():
     changes = parse_notifications(json.dumps(CLASSIC).encode())
-    assert changes == [
+    assert [change._replace(event_id=None) for change in changes] == [
         Change('9130350000000001', 'Customer', '58', 'Update', '2026-11-26T04:00:00.000Z'),
         Change('9130350000000001', 'Account', '7', 'Delete', '2026-11-26T04:01:00Z'),
     ]
@@ -71,10 +80,11 @@ def test_classic_payload_lists_each_change():
 
 def test_cloudevents_payload_mixing_companies():
     changes = parse_notifications(json.dumps(CLOUD))
-    assert changes == [
+    assert [change._replace(event_id=None) for change in changes] == [
         Change('9130350000000001', 'Customer', '58', 'Update', '2026-11-26T04:00:00Z'),
         Change('9130350000000002', 'PaymentMethod', '3', 'Create', '2026-11-26T04:02:00Z'),
     ]
+    assert [change.event_id for change in changes] == ['e1', 'e2']
 
 
 def test_cloudevents_other_verbs_and_empty_delivery():
@@ -99,9 +109,67 @@ def test_cloudevents_other_verbs_and_empty_delivery():
     (b'[{"type": "customer.updated"}]', 'qbo.<entity>'),
     (b'[{"type": "qbo.customer.updated.v1", "intuitentityid": "1"}]', 'intuitaccountid'),
     (b'[5]', 'not an object'),
+    (b'[{"type": "qbo.customer.updated.v1", "intuitentityid": "1", "intuitaccountid": "2"}]', '.id'),
+    (b'[{"type": "qbo.customer.merged.v1", "intuitentityid": "1", "intuitaccountid": "2", "id": "e",'
+     b' "data": []}]', 'data is not an object'),
+    (b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"name": "Class", "id": "'
+     + b'9' * 300 + b'", "operation": "Update"}]}}]}', 'longer than'),
 ])
 def test_malformed_payloads_raise_webhook_error(body, reason):
     with pytest.raises(WebhookError) as info:
         parse_notifications(body)
     assert reason in info.value.detail
     assert info.value.message == 'The QuickBooks notification could not be read.'
+
+
+def test_a_classic_notification_delivered_again_has_the_same_event_id():
+    first = parse_notifications(json.dumps(CLASSIC))
+    again = parse_notifications(json.dumps(CLASSIC).encode())
+    assert [c.event_id for c in first] == [c.event_id for c in again]
+    assert len({c.event_id for c in first}) == 2
+    later = json.loads(json.dumps(CLASSIC))
+    later['eventNotifications'][0]['dataChangeEvent']['entities'][0]['lastUpdated'] = '2026-11-26T05:00:00Z'
+    assert parse_notifications(json.dumps(later))[0].event_id != first[0].event_id, \
+        'a later change of the same record is another event'
+
+
+@pytest.mark.parametrize('fmt', ['classic', 'cloudevents'])
+def test_a_merge_names_the_deleted_record(fmt):
+    if fmt == 'classic':
+        body = {'eventNotifications': [{'realmId': '1', 'dataChangeEvent': {'entities': [
+            {'name': 'Customer', 'id': '5', 'operation': 'Merge', 'deletedId': '27',
+             'lastUpdated': '2026-11-26T04:00:00Z'}]}}]}
+    else:
+        body = [dict(CLOUD[0], type='qbo.customer.merged.v1', intuitentityid='5', intuitaccountid='1',
+                     data={'deletedid': '27'})]
+    change, = parse_notifications(json.dumps(body))
+    assert (change.operation, change.qbo_id, change.deleted_id) == ('Merge', '5', '27')
+
+
+def test_changes_are_grouped_by_company_then_read_once_per_record():
+    changes = [
+        Change('A', 'Class', '1', 'Update', None, 'e1'),
+        Change('B', 'Class', '1', 'Update', None, 'e2'),
+        Change('A', 'Class', '1', 'Update', None, 'e3'),
+        Change('A', 'Class', '2', 'Delete', None, 'e4'),
+        Change('A', 'Item', '9', 'Create', None, 'e5'),
+        Change('A', 'Customer', '5', 'Merge', None, 'e6', '27'),
+        Change('A', 'Customer', '5', 'Merge', None, 'e7', '27'),
+    ]
+    grouped = by_realm(changes)
+    assert list(grouped) == ['A', 'B']
+    assert [c.event_id for c in grouped['A']] == ['e1', 'e3', 'e4', 'e5', 'e6', 'e7']
+    work = entity_work(grouped['A'])
+    assert work['Class'].fetch_ids == ['1', '2']
+    assert work['Class'].gone_ids == {'2'}
+    assert work['Class'].merges == []
+    assert work['Item'].fetch_ids == ['9']
+    assert work['Customer'].fetch_ids == ['5', '27']
+    assert work['Customer'].gone_ids == {'27'}
+    assert work['Customer'].merges == [('27', '5')]
+
+
+def test_only_records_qbo_no_longer_returns_become_tombstones():
+    objects = [{'Id': '2', 'Name': 'Back'}, {'Id': '5', 'Name': 'Survivor'}]
+    assert tombstones({'2', '27'}, objects) == [{'Id': '27', 'status': 'Deleted'}]
+    assert tombstones(set(), objects) == []

@@ -21,6 +21,7 @@ from . import (
     qbo_sync_run,
     qbo_tax,
     qbo_term,
+    qbo_webhook,
     res_config_settings,
     res_partner,
 )

@@ -40,6 +40,7 @@ class QBOItemCategory(models.Model):
     _qbo_odoo_field = 'category_id'
     _qbo_sync_sequence = 200
     _qbo_where = "Type = 'Category'"
+    _qbo_direction_field = 'item_direction'
     _qbo_odoo_rights_group = 'product.group_product_manager'
 
     category_id = fields.Many2one('product.category', string='Odoo Category', index=True, ondelete='set null')

@@ -68,6 +68,9 @@ class QBOMappedMixin(models.AbstractModel):
     # use): only the same kind may match, and one Odoo record of that kind is the match.
     _qbo_kind_exact = False
     _qbo_key_is = 'number'        # what the matcher's strong key is, for its reasons ('email' for contacts)
+    # A group that syncs both ways: the connection's field that says which way (e.g. 'item_direction').
+    # None: QuickBooks owns the list, it always comes in.
+    _qbo_direction_field = None
     # Who may link or create the Odoo records of this list by hand (the chart, taxes, terms and
     # journals are the accountants'); the sync itself writes them for the company.
     _qbo_odoo_rights_group = 'account.group_account_manager'
@@ -826,6 +829,16 @@ class QBOMappedMixin(models.AbstractModel):
     def _qbo_prepare(self, state):
         """Load what the whole list needs before its first page (default: nothing)."""
         state.setdefault('claimed', set())
+
+    @api.model
+    def _qbo_apply_merges(self, connection, run, merges):
+        """Take in records QuickBooks merged, before the notified records of the entity are imported.
+
+        ``merges`` is a list of (deleted QBO Id, surviving QBO Id) strings. The merged-away record
+        then comes in as deleted; a list whose Odoo records others point at (customers, vendors)
+        moves those links to the survivor here. Default: nothing.
+        """
+        return
 
     @api.model
     def _qbo_map(self, obj, state):

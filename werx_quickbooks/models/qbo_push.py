@@ -70,7 +70,6 @@ class QBOPushMixin(models.AbstractModel):
     _description = 'QuickBooks push engine'
 
     _qbo_push_label = None   # e.g. 'Products & Services sent to QuickBooks'
-    _qbo_direction_field = None  # the connection's field that says which way it syncs, e.g. 'item_direction'
 
     need_push = fields.Boolean(
         'To Send', readonly=True, copy=False, index=True,

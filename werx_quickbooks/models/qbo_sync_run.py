@@ -32,6 +32,12 @@ def plain_words(env, error):
                  'server log has the details.', type(error).__name__)
 
 
+def retention_limit(env):
+    """Return the time before which the add-on's logs are removed, or None to keep them all (Settings)."""
+    days = int(env['ir.config_parameter'].sudo().get_param(RETENTION_PARAM, RETENTION_DEFAULT) or 0)
+    return fields.Datetime.now() - datetime.timedelta(days=days) if days > 0 else None
+
+
 class QBOSyncRun(models.Model):
     """One sync of a connection: when, why, how far it got, and what failed."""
 
@@ -167,11 +173,9 @@ class QBOSyncRun(models.Model):
     @api.autovacuum
     def _gc_old_runs(self):
         """Remove runs and closed failures older than the retention (Settings; 90 days by default)."""
-        days = int(self.env['ir.config_parameter'].sudo().get_param(RETENTION_PARAM, RETENTION_DEFAULT)
-                   or 0)
-        if days <= 0:
+        limit = retention_limit(self.env)
+        if not limit:
             return
-        limit = fields.Datetime.now() - datetime.timedelta(days=days)
         self.env['qbo.sync.failure'].sudo().search(
             [('state', 'in', ('retried', 'resolved')), ('last_seen_at', '<', limit)]).unlink()
         # A run still holding an open failure stays: the failure is what the user must see.

@@ -2,7 +2,8 @@
 
 Two payloads exist: the classic ``eventNotifications`` object and the
 CloudEvents array (mandatory from 2026). Both become a list of Change.
-A notification only says "this changed": the sync fetches the object itself.
+A notification only says "this changed": the sync fetches the object itself. What to fetch,
+and what is gone for good (a delete, the merged-away side of a merge), is decided here too.
 """
 
 import base64
@@ -17,8 +18,24 @@ from .errors import QBOError
 
 SIGNATURE_HEADER = 'intuit-signature'
 
-Change = collections.namedtuple('Change', 'realm_id entity qbo_id operation last_updated')
-Change.__doc__ = 'One changed QBO object: which company, which entity and Id, what happened, when.'
+Change = collections.namedtuple(
+    'Change', 'realm_id entity qbo_id operation last_updated event_id deleted_id', defaults=(None, None))
+Change.__doc__ = """One changed QBO object: which company, which entity and Id, what happened, when.
+
+``event_id`` tells one notification from another (a delivery Intuit sends again carries the same
+ids): CloudEvents' own ``id``, for a classic notification one derived from what it says.
+``deleted_id`` is the record a Merge removed (``qbo_id`` is the one that survived).
+"""
+
+EntityWork = collections.namedtuple('EntityWork', 'fetch_ids gone_ids merges')
+EntityWork.__doc__ = """What the notifications of one entity of one company ask for.
+
+``fetch_ids``: the Ids to read from QBO (each once); ``gone_ids``: those a Delete or a Merge
+removed; ``merges``: (deleted Id, surviving Id) pairs in the order they came.
+"""
+
+# Longest id, entity name or event id kept from a notification; anything longer is not from Intuit.
+TEXT_MAX = 255
 
 # CloudEvents verbs -> classic operation names.
 _OPERATIONS = {
@@ -105,14 +122,27 @@ def _classic_changes(notifications):
             spot = '%s.dataChangeEvent.entities[%d]' % (where, position)
             if not isinstance(entity, dict):
                 raise WebhookError(detail='%s is not an object' % spot)
-            changes.append(Change(
+            change = Change(
                 realm_id=realm_id,
                 entity=_text(entity.get('name'), spot + '.name'),
                 qbo_id=_text(entity.get('id'), spot + '.id'),
                 operation=_text(entity.get('operation'), spot + '.operation'),
-                last_updated=entity.get('lastUpdated') or None,
-            ))
+                last_updated=_optional_text(entity.get('lastUpdated'), spot + '.lastUpdated'),
+                deleted_id=_optional_text(entity.get('deletedId'), spot + '.deletedId'),
+            )
+            changes.append(change._replace(event_id=classic_event_id(change)))
     return changes
+
+
+def classic_event_id(change):
+    """Return a stable id for a classic notification, which has none of its own.
+
+    The same change delivered again gives the same id; another change of the same record has
+    another lastUpdated, so another id.
+    """
+    parts = (change.realm_id, change.entity, change.qbo_id, change.operation, change.last_updated or '',
+             change.deleted_id or '')
+    return 'classic-' + hashlib.sha256('\x1f'.join(parts).encode('utf-8')).hexdigest()
 
 
 def _cloud_event_change(event, index):
@@ -125,12 +155,17 @@ def _cloud_event_change(event, index):
         raise WebhookError(detail='%s.type %r is not a qbo.<entity>.<verb>.v<n> type'
                            % (where, event_type[:100]))
     entity, verb = match.group(1).lower(), match.group(2).lower()
+    data = event.get('data')
+    if data is not None and not isinstance(data, dict):
+        raise WebhookError(detail='%s.data is not an object' % where)
     return Change(
         realm_id=_text(event.get('intuitaccountid'), where + '.intuitaccountid'),
         entity=_ENTITY_NAMES.get(entity, entity[:1].upper() + entity[1:]),
         qbo_id=_text(event.get('intuitentityid'), where + '.intuitentityid'),
         operation=_OPERATIONS.get(verb, verb.capitalize()),
-        last_updated=event.get('time') or None,
+        last_updated=_optional_text(event.get('time'), where + '.time'),
+        event_id=_text(event.get('id'), where + '.id'),
+        deleted_id=_optional_text((data or {}).get('deletedid'), where + '.data.deletedid'),
     )
 
 
@@ -138,4 +173,47 @@ def _text(value, where):
     """Return a required id/name field as a non-empty string (QBO sends ids as strings)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == '':
         raise WebhookError(detail='%s is missing or not text' % where)
+    if len(str(value)) > TEXT_MAX:
+        raise WebhookError(detail='%s is longer than %d characters' % (where, TEXT_MAX))
     return str(value)
+
+
+def _optional_text(value, where):
+    return None if value is None or value == '' else _text(value, where)
+
+
+# === WHAT TO FETCH === #
+
+def by_realm(changes):
+    """Return {realm_id: [Change]}, in the order the changes came (a delivery may mix companies)."""
+    grouped = {}
+    for change in changes:
+        grouped.setdefault(change.realm_id, []).append(change)
+    return grouped
+
+
+def entity_work(changes):
+    """Return {entity: EntityWork} for the changes of one company.
+
+    Every Id named is read once, whatever happened to it: QBO's current state is the truth,
+    and a record a notification says was deleted is only taken for gone if QBO no longer
+    returns it (``tombstones``).
+    """
+    work = {}
+    for change in changes:
+        fetch, gone, merges = work.setdefault(change.entity, EntityWork({}, set(), []))
+        fetch.setdefault(change.qbo_id)
+        if change.operation == 'Delete':
+            gone.add(change.qbo_id)
+        if change.operation == 'Merge' and change.deleted_id:
+            fetch.setdefault(change.deleted_id)
+            gone.add(change.deleted_id)
+            if (change.deleted_id, change.qbo_id) not in merges:
+                merges.append((change.deleted_id, change.qbo_id))
+    return {entity: EntityWork(list(fetch), gone, merges) for entity, (fetch, gone, merges) in work.items()}
+
+
+def tombstones(gone_ids, objects):
+    """Return the change feed's ``{'Id', 'status': 'Deleted'}`` for each gone Id QBO did not return."""
+    returned = {str(obj.get('Id')) for obj in objects if isinstance(obj, dict)}
+    return [{'Id': qbo_id, 'status': 'Deleted'} for qbo_id in sorted(gone_ids) if qbo_id not in returned]

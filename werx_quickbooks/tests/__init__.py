@@ -10,4 +10,5 @@ from . import (
     test_partners,
     test_sync_run,
     test_tours,
+    test_webhooks,
 )

@@ -1,0 +1,402 @@
+# Part of werx_quickbooks. License LGPL-3.
+"""Tier 2: QuickBooks' change notifications reach Odoo over real HTTP and are fetched in a cron worker."""
+
+import json
+import re
+import threading
+import time
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from ..models.qbo_webhook import WEBHOOK_PATH
+from ..qbo import auth as qbo_auth
+from ..qbo.webhook import sign
+from .common import QBOEmulatorHttpCase
+
+VERIFIER = 'werx-test-verifier'
+LOGGER = 'odoo.addons.werx_quickbooks.models.qbo_webhook'
+
+
+@tagged('post_install', '-at_install')
+class TestWebhooks(QBOEmulatorHttpCase):
+    """A change in QuickBooks reaches Odoo in seconds; what is not Intuit's, or not new, changes nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connection = cls._make_connection()
+        cls.connection.sudo().write({'webhook_verifier_token': VERIFIER, 'initial_import_state': 'done'})
+        cls._import_lists(cls.connection)
+        cls.cron = cls.env.ref('werx_quickbooks.ir_cron_qbo_webhook')
+
+    @classmethod
+    def _import_lists(cls, connection):
+        """Bring the company's lists in once, as the initial import would (a worker's cursor)."""
+        cls.env.flush_all()
+        with cls.registry.cursor() as cr:
+            connection.with_env(connection.env(cr=cr))._sync('initial')
+        cls.env.invalidate_all()
+
+    def setUp(self):
+        super().setUp()
+        # The emulator outlives each test's rollback: give every test a sign-in no other test spent.
+        self.connection._qbo_store_tokens(qbo_auth.Tokens.from_reply(self.emulator.issue_tokens()))
+        self.addCleanup(self.emulator.webhooks.realms.clear)
+        self.addCleanup(self.emulator.set_webhook, None)
+        # Run first: no delivery of this test may reach Odoo during the next one.
+        self.addCleanup(self.emulator.flush_webhooks, 10)
+
+    # --- helpers --- #
+
+    def webhooks_on(self, fmt='classic', realm=None):
+        """Let the emulator post its notifications to Odoo from now on.
+
+        Only right before the change: a delivery served while the test itself works in the
+        database would share its cursor.
+        """
+        self.env.flush_all()
+        self.emulator.set_webhook(self.base_url() + WEBHOOK_PATH, fmt, VERIFIER, realm=realm)
+
+    def events(self, connection=None):
+        return self.env['qbo.webhook.event'].sudo().search(
+            [('connection_id', '=', (connection or self.connection).id)], order='id')
+
+    def triggers(self):
+        return self.env['ir.cron.trigger'].sudo().search_count([('cron_id', '=', self.cron.id)])
+
+    def post(self, body, token=VERIFIER, signature=None):
+        """Post ``body`` to the webhook route as Intuit would, signed with ``token`` (or ``signature``)."""
+        body = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {'Content-Type': 'application/json'}
+        if signature is None and token:
+            signature = sign(body, token)
+        if signature is not None:
+            headers['intuit-signature'] = signature
+        self.env.flush_all()
+        reply = self.url_open(WEBHOOK_PATH, data=body, headers=headers)
+        self.env.invalidate_all()   # the request wrote through a cursor of its own
+        return reply
+
+    def classic(self, *entities, realm=None):
+        return {'eventNotifications': [{'realmId': realm or self.emulator.realm_id,
+                                        'dataChangeEvent': {'entities': list(entities)}}]}
+
+    def fetch_in_worker(self):
+        """Run the scheduled action "QuickBooks: webhooks" as the trigger makes a cron worker run it."""
+        self.in_worker(self.env['qbo.connection'], '_cron_webhooks')
+
+    def class_mapping(self, name, connection=None):
+        return self.env['qbo.class'].search([('connection_id', '=', (connection or self.connection).id),
+                                             ('name', '=', name)])
+
+    def wait_for_requests(self, timeout=10):
+        """Wait for Odoo to finish the requests still under way (the emulator gave up waiting on them)."""
+        deadline = time.monotonic() + timeout
+        for thread in threading.enumerate():
+            if thread.name.startswith('odoo.service.http.request.'):
+                thread.join(max(deadline - time.monotonic(), 0))
+
+    def assert_delivered(self, count=1):
+        self.assertTrue(self.emulator.flush_webhooks(10), 'the emulator delivered its notifications')
+        self.env.invalidate_all()
+        deliveries = self.emulator.webhooks.deliveries[-count:]
+        self.assertEqual([d['status'] for d in deliveries], [200] * count, deliveries)
+        return deliveries
+
+    # --- the path a change takes --- #
+
+    def test_a_rename_in_quickbooks_reaches_odoo_within_seconds_without_sync(self):
+        mapping = self.class_mapping('Residential')
+        account = mapping.analytic_account_id
+        self.assertTrue(account)
+        cursor, runs = self.connection.lists_cursor, self.connection.sync_run_ids
+        triggers = self.triggers()
+
+        self.webhooks_on()
+        started = time.monotonic()
+        self.emulator.store.update(self.emulator.realm_id, 'Class', mapping.qbo_id, {'Name': 'Households'})
+        self.assert_delivered()
+        event = self.events()
+        self.assertEqual((event.entity, event.qbo_id, event.operation, event.state),
+                         ('Class', mapping.qbo_id, 'Update', 'pending'), 'stored, not synced in the request')
+        self.assertEqual(self.triggers(), triggers + 1, 'the worker was triggered at once')
+        self.assertTrue(self.connection.last_webhook_at)
+        self.fetch_in_worker()
+        elapsed = time.monotonic() - started
+
+        self.assertEqual(account.name, 'Households')
+        self.assertEqual(mapping.name, 'Households')
+        self.assertLess(elapsed, 10, 'from the change in QuickBooks to the Odoo record')
+        self.assertEqual(event.state, 'done')
+        run = self.connection.sync_run_ids - runs
+        self.assertEqual((run.trigger, run.state), ('webhook', 'done'))
+        self.assertEqual(event.run_id, run)
+        self.assertEqual(self.connection.lists_cursor, cursor, 'a webhook never moves the change feed cursor')
+        self.assertFalse(self.connection.sync_requested_at, 'no Sync was asked for')
+
+    def test_cloudevents_delivery_mixing_two_companies_updates_each(self):
+        emulator = self.emulator
+        realm2 = emulator.add_company('empty', name='Second Books')
+        emulator.store.create(realm2, 'Class', {'Name': 'Warehouse'})
+        company2 = self.env['res.company'].create({'name': 'Second Odoo Company',
+                                                   'currency_id': self.env.company.currency_id.id})
+        connection2 = self._make_connection(company=company2, realm_id=realm2)
+        connection2.sudo().write({'webhook_verifier_token': VERIFIER, 'initial_import_state': 'done'})
+        self._import_lists(connection2)
+        for realm in (emulator.realm_id, realm2):
+            self.webhooks_on('cloudevents', realm=realm)
+        # A class without sub-classes: a rename then notifies that one record.
+        first, second = self.class_mapping('Residential'), self.class_mapping('Warehouse', connection2)
+        self.assertTrue(first and second)
+
+        sent = len(emulator.webhooks.deliveries)
+        with emulator.holding_webhooks():
+            emulator.store.update(emulator.realm_id, 'Class', first.qbo_id, {'Name': 'Businesses'})
+            emulator.store.update(realm2, 'Class', second.qbo_id, {'Name': 'Depot'})
+        delivery, = self.assert_delivered()
+        self.assertEqual(len(emulator.webhooks.deliveries), sent + 1)
+        body = json.loads(delivery['body'])
+        self.assertEqual({event['intuitaccountid'] for event in body}, {emulator.realm_id, realm2},
+                         'one CloudEvents delivery names both companies')
+        self.assertEqual(len(self.events()), 1)
+        self.assertEqual(len(self.events(connection2)), 1)
+        self.fetch_in_worker()
+
+        self.assertEqual(first.analytic_account_id.name, 'Businesses')
+        self.assertEqual(second.analytic_account_id.name, 'Depot')
+        self.assertEqual(second.analytic_account_id.company_id, company2)
+        self.assertEqual((self.events() | self.events(connection2)).mapped('state'), ['done', 'done'])
+
+    # --- what changes nothing --- #
+
+    def test_a_forged_or_unsigned_delivery_is_refused_and_nothing_stored(self):
+        mapping = self.class_mapping('Residential')
+        body = self.classic({'name': 'Class', 'id': mapping.qbo_id, 'operation': 'Update',
+                             'lastUpdated': '2026-12-01T10:00:00Z'})
+        triggers = self.triggers()
+        with self.assertLogs(LOGGER, 'WARNING'):
+            forged = self.post(body, token='not-the-verifier')
+            unsigned = self.post(body, token=None)
+            garbled = self.post(body, signature='%%% not base64')
+        self.assertEqual([forged.status_code, unsigned.status_code, garbled.status_code], [401, 401, 401])
+        self.assertFalse(self.events())
+        self.assertEqual(self.triggers(), triggers)
+        self.assertFalse(self.connection.last_webhook_at)
+
+    def test_a_replayed_delivery_changes_nothing(self):
+        mapping = self.class_mapping('Residential')
+        self.emulator.store.update(self.emulator.realm_id, 'Class', mapping.qbo_id, {'Name': 'Homes'})
+        body = self.classic({'name': 'Class', 'id': mapping.qbo_id, 'operation': 'Update',
+                             'lastUpdated': '2026-12-01T10:00:00Z'})
+        self.assertEqual(self.post(body).status_code, 200)
+        event = self.events()
+        self.assertEqual(len(event), 1)
+        received, triggers = self.connection.last_webhook_at, self.triggers()
+
+        again = self.post(body)
+        self.assertEqual(again.status_code, 200, 'acknowledged, so Intuit stops sending it')
+        self.assertEqual(self.events(), event)
+        self.assertEqual(self.triggers(), triggers, 'nothing new: no worker woken')
+        self.assertEqual(self.connection.last_webhook_at, received)
+
+        self.fetch_in_worker()
+        self.assertEqual(mapping.analytic_account_id.name, 'Homes')
+        runs = self.connection.sync_run_ids
+        self.post(body)
+        self.fetch_in_worker()
+        self.assertEqual(self.events(), event)
+        self.assertEqual(event.state, 'done')
+        self.assertEqual(self.connection.sync_run_ids, runs, 'a replay after the fetch runs nothing')
+
+    def test_a_late_reply_sent_again_by_quickbooks_is_stored_once(self):
+        mapping = self.class_mapping('Residential')
+        webhooks = self.emulator.webhooks
+        self.addCleanup(setattr, webhooks, 'timeout', webhooks.timeout)
+        self.addCleanup(setattr, webhooks, 'retry_delays', webhooks.retry_delays)
+        webhooks.timeout, webhooks.retry_delays = 0.2, (0.05,)
+        Event = type(self.env['qbo.webhook.event'])
+        original = Event._qbo_receive
+
+        def slow(model, body, signature):
+            time.sleep(0.4)   # past the emulator's patience: it sends the same delivery again
+            return original(model, body, signature)
+        self.webhooks_on()
+        with patch.object(Event, '_qbo_receive', slow):
+            self.emulator.store.update(self.emulator.realm_id, 'Class', mapping.qbo_id, {'Name': 'Dwellings'})
+            self.assertTrue(self.emulator.flush_webhooks(10))
+            self.wait_for_requests()
+        tries = webhooks.deliveries[-2:]
+        self.assertEqual([(d['attempt'], d['retried']) for d in tries], [(1, True), (2, False)])
+        self.assertEqual(tries[0]['body'], tries[1]['body'])
+        event = self.events()
+        self.assertEqual(len(event), 1, 'the second try found the event stored: kept once')
+        self.fetch_in_worker()
+        self.assertEqual(mapping.analytic_account_id.name, 'Dwellings')
+
+    def test_a_malformed_delivery_gets_400_with_the_reason_and_nothing_stored(self):
+        with self.assertLogs(LOGGER, 'WARNING'):
+            reply = self.post(b'{"eventNotifications": [{"realmId": "1"}]}')
+            not_json = self.post(b'this is not json')
+        self.assertEqual(reply.status_code, 400)
+        self.assertIn('dataChangeEvent.entities', reply.text)
+        self.assertEqual(not_json.status_code, 400)
+        self.assertIn('not JSON', not_json.text)
+        self.assertFalse(self.events())
+
+    def test_a_body_over_a_mebibyte_is_refused(self):
+        body = b'[' + b' ' * (1024 * 1024) + b']'
+        self.assertEqual(self.post(body).status_code, 413)
+        self.assertFalse(self.events())
+
+    def test_an_unknown_company_is_acknowledged_logged_and_not_kept(self):
+        body = self.classic({'name': 'Class', 'id': '1', 'operation': 'Update',
+                             'lastUpdated': '2026-12-01T10:00:00Z'}, realm='4620816365000000000')
+        triggers = self.triggers()
+        with self.assertLogs(LOGGER, 'WARNING') as logs:
+            reply = self.post(body)
+        self.assertEqual((reply.status_code, reply.text), (200, 'ok: 0 new of 1 events'))
+        self.assertIn('4620816365000000000', '\n'.join(logs.output))
+        self.assertFalse(self.env['qbo.webhook.event'].sudo().search([]))
+        self.assertEqual(self.triggers(), triggers)
+
+    def test_events_of_a_company_with_another_verifier_token_are_dropped(self):
+        realm2 = self.emulator.add_company('empty', name='Other App Books')
+        company2 = self.env['res.company'].create({'name': 'Other App Company',
+                                                   'currency_id': self.env.company.currency_id.id})
+        connection2 = self._make_connection(company=company2, realm_id=realm2)
+        connection2.sudo().webhook_verifier_token = 'another-apps-token'
+        mapping = self.class_mapping('Residential')
+        body = {'eventNotifications': [
+            {'realmId': realm2, 'dataChangeEvent': {'entities': [
+                {'name': 'Class', 'id': '1', 'operation': 'Update', 'lastUpdated': '2026-12-01T10:00:00Z'}]}},
+            {'realmId': self.emulator.realm_id, 'dataChangeEvent': {'entities': [
+                {'name': 'Class', 'id': mapping.qbo_id, 'operation': 'Update',
+                 'lastUpdated': '2026-12-01T10:00:00Z'}]}},
+        ]}
+        with self.assertLogs(LOGGER, 'WARNING') as logs:
+            reply = self.post(body)
+        self.assertEqual(reply.status_code, 200)
+        self.assertIn(realm2, '\n'.join(logs.output))
+        self.assertFalse(self.events(connection2), 'not signed with its token: not kept')
+        self.assertEqual(self.events().mapped('qbo_id'), [mapping.qbo_id])
+
+    # --- what the worker does --- #
+
+    def test_a_hundred_events_in_one_delivery_cost_one_query_per_entity(self):
+        self.connection.sudo().item_direction = 'qbo2odoo'
+        realm, store = self.emulator.realm_id, self.emulator.store
+        self.webhooks_on()
+        with self.emulator.holding_webhooks():
+            for number in range(60):
+                store.create(realm, 'Class', {'Name': 'Webhook class %02d' % number})
+            for number in range(40):
+                store.create(realm, 'Item', {'Name': 'Webhook category %02d' % number, 'Type': 'Category'})
+        delivery, = self.assert_delivered()
+        self.assertEqual(delivery['events'], 100)
+        self.assertEqual(len(self.events()), 100)
+        self.emulator.reset_log()
+        self.fetch_in_worker()
+
+        queries = [re.search(r'FROM (\w+)', entry['query']).group(1) for entry in self.emulator.request_log
+                   if entry['query']]
+        self.assertEqual(sorted(queries), ['Class', 'Item'], 'one query per entity, the item split after')
+        self.assertEqual(set(self.events().mapped('state')), {'done'})
+        classes = self.env['qbo.class'].search_count([('connection_id', '=', self.connection.id),
+                                                      ('name', '=like', 'Webhook class %')])
+        categories = self.env['qbo.item.category'].search([('connection_id', '=', self.connection.id),
+                                                           ('name', '=like', 'Webhook category %')])
+        self.assertEqual((classes, len(categories)), (60, 40))
+        self.assertTrue(all(categories.mapped('category_id')))
+
+    def test_delete_merge_and_unsynced_entities_follow_their_rules(self):
+        realm, store = self.emulator.realm_id, self.emulator.store
+        self.webhooks_on()
+        with self.emulator.holding_webhooks():
+            keep = store.create(realm, 'Class', {'Name': 'Webhook survivor'})
+            lost = store.create(realm, 'Class', {'Name': 'Webhook merged away'})
+        self.assert_delivered()
+        self.fetch_in_worker()
+        survivor, gone = self.class_mapping('Webhook survivor'), self.class_mapping('Webhook merged away')
+        self.assertEqual((survivor.qbo_id, gone.qbo_id), (keep['Id'], lost['Id']),
+                         'created from the notification')
+
+        self.emulator.set_webhook(None)
+        store.delete(realm, 'Class', lost['Id'])
+        item = store.all(realm, 'Item')[0]
+        body = self.classic(
+            {'name': 'Class', 'id': keep['Id'], 'operation': 'Merge', 'deletedId': lost['Id'],
+             'lastUpdated': '2026-12-01T10:00:00Z'},
+            {'name': 'Item', 'id': item['Id'], 'operation': 'Update', 'lastUpdated': '2026-12-01T10:00:00Z'},
+            {'name': 'Invoice', 'id': '1', 'operation': 'Void', 'lastUpdated': '2026-12-01T10:00:00Z'},
+        )
+        done = self.events()
+        self.assertEqual(self.post(body).status_code, 200)
+        merges = []
+        Class = type(self.env['qbo.class'])
+        original = Class._qbo_apply_merges
+
+        def recording(model, connection, run, pairs):
+            merges.append((list(pairs), model.search_count([('id', '=', gone.id)])))
+            return original(model, connection, run, pairs)
+        self.emulator.reset_log()
+        with patch.object(Class, '_qbo_apply_merges', recording):
+            self.fetch_in_worker()
+
+        self.assertEqual(merges, [([(lost['Id'], keep['Id'])], 1)],
+                         'the merge is handed over before the merged-away record is archived')
+        self.assertFalse(gone.active, 'no longer in QuickBooks: archived, as the change feed does')
+        self.assertFalse(gone.analytic_account_id.active)
+        self.assertTrue(survivor.active and survivor.analytic_account_id.active)
+        states = {event.entity: (event.state, bool(event.note)) for event in self.events() - done}
+        self.assertEqual(states, {'Class': ('done', False), 'Item': ('ignored', True),
+                                  'Invoice': ('ignored', True)},
+                         'the catalog is off and invoices are not synced: noted, not fetched')
+        queries = [entry['query'] for entry in self.emulator.request_log if entry['query']]
+        self.assertEqual(len(queries), 1, queries)
+        self.assertIn('FROM Class', queries[0])
+
+    def test_a_busy_connection_keeps_its_events_for_later(self):
+        mapping = self.class_mapping('Residential')
+        body = self.classic({'name': 'Class', 'id': mapping.qbo_id, 'operation': 'Update',
+                             'lastUpdated': '2026-12-01T10:00:00Z'})
+        self.post(body)
+        lock = self.connection._qbo_acquire_sync_lock()   # a sync runs in another worker
+        try:
+            triggers = self.triggers()
+            self.fetch_in_worker()
+            self.assertEqual(self.events().state, 'pending')
+            self.assertEqual(self.triggers(), triggers + 1, 'looked at again shortly')
+        finally:
+            self.connection._qbo_release_sync_lock(lock)
+        self.fetch_in_worker()
+        self.assertEqual(self.events().state, 'done')
+
+    def test_the_connection_screen_shows_the_url_to_register_and_the_token_to_administrators_only(self):
+        self.assertEqual(self.connection.webhook_url, self.base_url() + WEBHOOK_PATH)
+
+        def form(user):
+            views = self.env['qbo.connection'].with_user(user).get_views([(False, 'form')])
+            return views['views']['form']['arch']
+        qbo_admin = new_test_user(self.env, login='qbo-webhook-admin',
+                                  groups='base.group_user,werx_quickbooks.group_qbo_admin')
+        system = new_test_user(self.env, login='qbo-webhook-system',
+                               groups='base.group_system,werx_quickbooks.group_qbo_admin')
+        for user, sees_token in ((qbo_admin, False), (system, True)):
+            arch = form(user)
+            self.assertIn('name="webhook_url"', arch)
+            self.assertIn('name="last_webhook_at"', arch)
+            self.assertEqual('name="webhook_verifier_token"' in arch, sees_token, user.login)
+
+    def test_handled_notifications_are_removed_after_the_log_retention(self):
+        Event = self.env['qbo.webhook.event'].sudo()
+        values = {'connection_id': self.connection.id, 'realm_id': self.emulator.realm_id, 'entity': 'Class',
+                  'qbo_id': '1', 'operation': 'Update', 'received_at': '2020-01-01 00:00:00'}
+        old_done = Event.create(dict(values, event_id='old-done', state='done'))
+        old_pending = Event.create(dict(values, event_id='old-pending'))
+        recent = Event.create(dict(values, event_id='recent', state='done',
+                                   received_at=fields.Datetime.now()))
+        Event._gc_old_events()
+        self.assertEqual(self.events(), old_pending | recent, 'what waits for the worker is never removed')
+        self.assertFalse(old_done.exists())
