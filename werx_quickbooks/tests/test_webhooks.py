@@ -357,6 +357,28 @@ class TestWebhooks(QBOEmulatorHttpCase):
         self.assertEqual(len(queries), 1, queries)
         self.assertIn('FROM Class', queries[0])
 
+    def test_a_customer_merge_notified_by_quickbooks_flags_the_odoo_duplicate(self):
+        realm, store = self.emulator.realm_id, self.emulator.store
+        self.connection.partner_direction = 'both'
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            self.connection.with_env(self.connection.env(cr=cr))._sync('manual')
+        self.env.invalidate_all()
+        mine = [('connection_id', '=', self.connection.id)]
+        gone = self.env['qbo.customer'].search(mine + [('name', '=', 'Video Games by Dan')])
+        kept = self.env['qbo.customer'].search(mine + [('name', '=', 'Kookies by Kathy')])
+        duplicate, survivor = gone.partner_id, kept.partner_id
+        self.assertTrue(duplicate and survivor)
+        self.webhooks_on()
+        store.merge(realm, 'Customer', gone.qbo_id, kept.qbo_id)
+        self.assert_delivered()
+        self.fetch_in_worker()
+        self.assertEqual(kept.partner_id, survivor)
+        self.assertEqual((gone.active, gone.partner_id), (False, self.env['res.partner']))
+        self.assertEqual(duplicate.qbo_duplicate_of_id, survivor,
+                         'the Odoo duplicate is flagged for the user')
+        self.assertTrue(duplicate.exists(), 'never deleted')
+
     def test_a_busy_connection_keeps_its_events_for_later(self):
         mapping = self.class_mapping('Residential')
         body = self.classic({'name': 'Class', 'id': mapping.qbo_id, 'operation': 'Update',
