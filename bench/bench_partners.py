@@ -100,7 +100,7 @@ def run_bench(odoo, registry, emu, args):
 
         # --- import of customers and vendors --- #
         full, import_log, full_state = measured_sync(emu, cr, connection)
-        run = env['qbo.sync.run'].search(domain, order='id desc', limit=1)
+        import_summary = env['qbo.sync.run'].search(domain, order='id desc', limit=1).summary
         imported = sum(env[name].search_count(domain + [('partner_id', '!=', False)])
                        for name in ('qbo.customer', 'qbo.vendor'))
         states = []
@@ -154,7 +154,7 @@ def run_bench(odoo, registry, emu, args):
     print('Customers & vendors benchmark: %d QuickBooks customers and vendors, %d new Odoo customers, '
           'Odoo %s, database %s' % (n_parties, args.push, odoo.release.version, args.db))
     print()
-    print('Import of customers and vendors (%s; %s)' % (full_state, run.summary))
+    print('Import of customers and vendors (%s; %s)' % (full_state, import_summary))
     print('  %-34s %12s %12s %8s' % ('', 'import', 'raw ORM', 'ratio'))
     print('  %-34s %12d %12d   (%s)' % ('contacts', imported, n_parties, ', '.join(states)))
     print('  %-34s %12.2f %12.2f' % ('time (s)', full.time, raw.time))
