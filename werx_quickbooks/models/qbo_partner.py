@@ -390,15 +390,18 @@ class QBOPartnerMixin(models.AbstractModel):
         """Return the new contacts that are not waiting for the user on a QuickBooks record.
 
         A QuickBooks record waiting for review with the contact's e-mail or name may be that
-        contact: the user links it (or creates it in Odoo); the push never sends a second one.
+        contact: the user links it (or creates it in Odoo), or sends the contact on purpose; the
+        push never decides that by itself.
         """
         if not contacts:
             return contacts
         waiting = self.search(self._qbo_domain(state['connection']) + [('partner_id', '=', False)])
         emails = {m.email.strip().lower() for m in waiting if m.email}
         names = {key for m in waiting for key in matcher.name_keys(self._qbo_plain_name(m.name, state))}
-        return contacts.filtered(lambda p: not (p.email and p.email.strip().lower() in emails)
-                                 and not names.intersection(matcher.name_keys(p.name)))
+        # A contact the user sends on purpose (Send to QuickBooks, or marked on its form) goes all the same.
+        return contacts.filtered(lambda p: p.qbo_sync != 'auto' or (
+            not (p.email and p.email.strip().lower() in emails)
+            and not names.intersection(matcher.name_keys(p.name))))
 
     @api.model
     def _qbo_address_of(self, partner, state):

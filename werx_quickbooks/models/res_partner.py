@@ -65,12 +65,15 @@ class ResPartner(models.Model):
     def action_qbo_send(self):
         """Send this contact with the next sync, also when a change was not marked (a user's say-so)."""
         self.env['qbo.connection']._qbo_check_admin()
-        for contact in self.filtered(lambda c: not (c.qbo_customer_ids or c.qbo_vendor_ids) and (
-                c.qbo_sync == 'never'
-                or (c.qbo_sync == 'auto' and not (c.customer_rank or c.supplier_rank)))):
-            # Asked for by hand, it would not go by itself: it goes as what it is in Odoo (a vendor
-            # if it is only bought from, else a customer).
-            contact.qbo_sync = 'vendor' if contact.supplier_rank and not contact.customer_rank else 'customer'
+        for contact in self.filtered(lambda c: c.qbo_sync in ('auto', 'never')
+                                     and not (c.qbo_customer_ids or c.qbo_vendor_ids)):
+            # Asked for by hand: it goes as what it is in Odoo (a vendor if it is only bought from,
+            # both if it is both, else a customer), also where a QuickBooks record waiting for
+            # review looks like it (the user's say-so).
+            if contact.customer_rank and contact.supplier_rank:
+                contact.qbo_sync = 'both'
+            else:
+                contact.qbo_sync = 'vendor' if contact.supplier_rank else 'customer'
         _mark_changed(self)
         pushing = [('state', '=', 'connected'), ('partner_direction', 'in', ('both', 'odoo2qbo'))]
         for connection in self.env['qbo.connection'].search(pushing):

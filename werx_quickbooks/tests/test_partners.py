@@ -168,6 +168,25 @@ class TestPartnersPush(PartnersCase):
         self.assertNotIn(never.name, names)
         self.qbo('Vendor', marked.name)
 
+    def test_contacts_like_a_record_waiting_for_review_wait_unless_sent_on_purpose(self):
+        self.store.create(self.realm, 'Customer', {'DisplayName': 'Twin Plumbing'})
+        Partner = self.env['res.partner']
+        Partner.create({'name': 'Twin Plumbing', 'customer_rank': 1})
+        second = Partner.create({'name': 'twin  plumbing', 'customer_rank': 1})
+        self.start_partners()
+        waiting = self.customer('Twin Plumbing')
+        self.assertEqual((waiting.match_state, waiting.partner_id), ('unmatched', Partner))
+        self.assertEqual(len([o for o in self.store.all(self.realm, 'Customer')
+                              if o['DisplayName'].lower().split() == ['twin', 'plumbing']]), 1,
+                         'neither contact was sent by itself: one of them may be the record waiting')
+        second.action_qbo_send()
+        self.assertEqual(second.qbo_sync, 'customer')
+        self.sync()
+        # Sent on purpose, QuickBooks refuses the name: linked to the waiting record (Defaults tab).
+        self.assertEqual((waiting.partner_id, waiting.match_state), (second, 'matched'))
+        self.assertEqual(len([o for o in self.store.all(self.realm, 'Customer')
+                              if o['DisplayName'].lower().split() == ['twin', 'plumbing']]), 1)
+
     def test_a_name_used_by_a_quickbooks_employee_waits_for_the_user_and_is_resolved(self):
         self.start_partners()   # name clash: link (the default)
         maria = self.env['res.partner'].create({'name': 'Maria Garcia', 'customer_rank': 1})
