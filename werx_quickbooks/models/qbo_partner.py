@@ -370,10 +370,12 @@ class QBOPartnerMixin(models.AbstractModel):
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND u.share IS NOT TRUE)
                AND p.id != %s
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
-               AND NOT EXISTS (SELECT 1 FROM """ + self._table + """ m WHERE m.partner_id = p.id
-                                  AND m.connection_id = %s AND m.realm_id = %s)
-               AND NOT EXISTS (SELECT 1 FROM qbo_name_clash k WHERE k.partner_id = p.id AND k.state = 'open'
-                                  AND k.connection_id = %s AND k.entity = %s)
+               -- NOT IN a list: hashed once, whatever the planner thinks of a table just bulk-filled
+               -- (a correlated NOT EXISTS ran as a loop over every mapping: seconds on 10,000 contacts).
+               AND p.id NOT IN (SELECT m.partner_id FROM """ + self._table + """ m
+                                 WHERE m.partner_id IS NOT NULL AND m.connection_id = %s AND m.realm_id = %s)
+               AND p.id NOT IN (SELECT k.partner_id FROM qbo_name_clash k
+                                 WHERE k.state = 'open' AND k.connection_id = %s AND k.entity = %s)
              ORDER BY p.id""", [company.id, *params, self.env.ref('base.public_partner').id, connection.id,
                                 connection.realm_id, connection.id, self._qbo_entity])
         new_ids = [row[0] for row in self.env.cr.fetchall()]
