@@ -25,6 +25,7 @@ SCREENS = [
     ('connection', None),
     ('accounts', 'Accounts'),
     ('lists', 'Lists'),
+    ('customers', 'Customers'),
     ('products', 'Products'),
     ('defaults', 'Defaults'),
     ('log', 'Log'),

@@ -134,7 +134,7 @@ class TestPartnersPush(PartnersCase):
             'name': 'Acme Heating', 'is_company': True, 'email': 'ap@acme-heating.example',
             'phone': '(408) 555-0199', 'street': '9 Furnace Rd', 'city': 'San Jose', 'zip': '95112',
             'state_id': ca.id, 'country_id': self.env.ref('base.us').id,
-            'customer_rank': 1, 'supplier_rank': 1,
+            'customer_rank': 1, 'supplier_rank': 1, 'vat': '12-3456789',
             'property_payment_term_id': term.id})
         self.emulator.reset_log()
         self.sync()
@@ -149,6 +149,13 @@ class TestPartnersPush(PartnersCase):
         self.assertEqual(self.customer('Acme Heating').partner_id, acme)
         self.assertEqual(self.vendor('Acme Heating (Vendor)').partner_id, acme)
         self.assertEqual(self.customer('Acme Heating').match_state, 'sent')
+        # The vendor's tax ID reaches QuickBooks, which shows it masked; Odoo keeps no copy of it elsewhere.
+        self.assertEqual(self.store.tax_identifier(self.realm, vendor['Id']), '12-3456789')
+        self.assertEqual(self.vendor('Acme Heating (Vendor)').tax_id_masked, 'XXXXXX6789')
+        self.assertNotIn('TaxIdentifier', customer)
+        stored = self.env['qbo.outbox'].search([('connection_id', '=', self.connection.id)])
+        self.assertTrue(stored)
+        self.assertNotIn('3456789', str(stored.mapped('items')), 'not kept in the stored batches')
         batches = [r for r in self.emulator.request_log if r['path'].endswith('/batch')]
         self.assertEqual(len(batches), 2, 'one batch for the customers, one for the vendors')
         # Nothing echoes back.
