@@ -265,6 +265,20 @@ class QBOConnection(models.Model):
         for connection in self:
             connection.last_webhook_at = latest.get(connection._origin) or False
 
+    # === ACTIONS === #
+
+    def action_open_webhook_events(self):
+        """Open the notifications QuickBooks sent for this company, those not fetched first in mind."""
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': self.env._('QuickBooks Notifications'),
+            'res_model': 'qbo.webhook.event',
+            'view_mode': 'list',
+            'domain': [('connection_id', '=', self.id)],
+            'context': {'create': False},
+        }
+
     # === CRON === #
 
     @api.model

@@ -586,3 +586,15 @@ class TestWebhooks(QBOEmulatorHttpCase):
         queries = [re.search(r'FROM (\w+)', entry['query']).group(1) for entry in self.emulator.request_log
                    if entry['query']]
         self.assertEqual(queries, ['Class', 'Item'], 'lists before the catalog, whatever the arrival order')
+
+    def test_an_administrator_reads_why_a_notification_was_not_fetched(self):
+        self.post(self.classic(self.classic_update('1', 'Vendor')))   # contacts are off: not fetched
+        self.fetch_in_worker()
+        qbo_admin = new_test_user(self.env, login='qbo-webhook-reader',
+                                  groups='base.group_user,werx_quickbooks.group_qbo_admin')
+        action = self.connection.with_user(qbo_admin).action_open_webhook_events()
+        Event = self.env[action['res_model']].with_user(qbo_admin)
+        self.assertIn('<list', Event.get_views([(False, 'list')])['views']['list']['arch'])
+        event, = Event.search_read(action['domain'], ['state', 'note'])
+        self.assertEqual(event['state'], 'ignored')
+        self.assertTrue(event['note'])
