@@ -265,6 +265,14 @@ class QBOConnection(models.Model):
         for connection in self:
             connection.last_webhook_at = latest.get(connection._origin) or False
 
+    def _qbo_set_connected(self, realm_id, tokens, company_name):
+        res = super()._qbo_set_connected(realm_id, tokens, company_name)
+        # Merges waited for the reconnect (nothing else tells of them): fetch them now, not within the hour.
+        Event = self.env['qbo.webhook.event'].sudo()
+        if Event.search_count([('connection_id', '=', self.id), ('state', '=', 'pending')], limit=1):
+            self._qbo_retrigger_webhooks(fields.Datetime.now())
+        return res
+
     # === ACTIONS === #
 
     def action_open_webhook_events(self):
