@@ -138,9 +138,9 @@ class QBOWebhookEvent(models.Model):
         oldest = retention_limit(self.env)
         kept = []
         for change in changes:
-            when = qbo_webhook.changed_at(change)
             if change.entity not in synced:
                 continue
+            when = qbo_webhook.changed_at(change)
             if oldest and when and when < oldest:
                 _logger.info('QuickBooks webhook: %s %s %s of %s is older than the log retention; '
                              'taken for a replay and not kept', change.entity, change.qbo_id,
@@ -200,10 +200,10 @@ class QBOWebhookEvent(models.Model):
             # The group only sends Odoo's changes: its merges kept the links right, nothing was imported.
             merges = rest.filtered(lambda event: event.operation == 'Merge')
             merges._qbo_close('done', False, run)
-            rest -= merges
-            rest._qbo_close('ignored', self.env._(
+            (rest - merges)._qbo_close('ignored', self.env._(
                 'Not imported: Odoo only sends its own changes of these to QuickBooks (Defaults tab).'), run)
-        rest._qbo_close('done', False, run)
+        else:
+            rest._qbo_close('done', False, run)
 
     def _qbo_defer(self, reason, run=None):
         """Leave the events waiting for a later try after a passing failure; give up after MAX_TRIES.

@@ -374,22 +374,32 @@ class TestWebhooks(QBOEmulatorHttpCase):
         self.assertEqual(len(queries), 1, queries)
         self.assertIn('FROM Class', queries[0])
 
-    def test_a_customer_merge_notified_by_quickbooks_flags_the_odoo_duplicate(self):
-        realm, store = self.emulator.realm_id, self.emulator.store
+    def merge_customers_in_quickbooks(self, gone_name, kept_name, direction='both'):
+        """Sync contacts both ways, set ``direction``, merge two customers in QuickBooks and fetch the
+        notification; return the two mappings and their Odoo contacts as they were before the merge.
+
+        Each test merges its own pair: QuickBooks (the emulator) outlives a test's rollback.
+        """
         self.connection.partner_direction = 'both'
         self.env.flush_all()
         with self.registry.cursor() as cr:
             self.connection.with_env(self.connection.env(cr=cr))._sync('manual')
         self.env.invalidate_all()
+        self.connection.sudo().partner_direction = direction
         mine = [('connection_id', '=', self.connection.id)]
-        gone = self.env['qbo.customer'].search(mine + [('name', '=', 'Video Games by Dan')])
-        kept = self.env['qbo.customer'].search(mine + [('name', '=', 'Kookies by Kathy')])
+        gone = self.env['qbo.customer'].search(mine + [('name', '=', gone_name)])
+        kept = self.env['qbo.customer'].search(mine + [('name', '=', kept_name)])
         duplicate, survivor = gone.partner_id, kept.partner_id
         self.assertTrue(duplicate and survivor)
         self.webhooks_on()
-        store.merge(realm, 'Customer', gone.qbo_id, kept.qbo_id)
+        self.emulator.store.merge(self.emulator.realm_id, 'Customer', gone.qbo_id, kept.qbo_id)
         self.assert_delivered()
         self.fetch_in_worker()
+        return gone, kept, duplicate, survivor
+
+    def test_a_customer_merge_notified_by_quickbooks_flags_the_odoo_duplicate(self):
+        gone, kept, duplicate, survivor = self.merge_customers_in_quickbooks('Video Games by Dan',
+                                                                             'Kookies by Kathy')
         self.assertEqual(kept.partner_id, survivor)
         self.assertEqual((gone.active, gone.partner_id), (False, self.env['res.partner']))
         self.assertEqual(duplicate.qbo_duplicate_of_id, survivor,
@@ -560,26 +570,16 @@ class TestWebhooks(QBOEmulatorHttpCase):
         self.assertTrue(residential.active and residential.analytic_account_id.active)
 
     def test_a_customer_merge_is_followed_when_contacts_only_go_to_quickbooks(self):
-        realm, store = self.emulator.realm_id, self.emulator.store
-        self.connection.partner_direction = 'both'
-        self.env.flush_all()
-        with self.registry.cursor() as cr:
-            self.connection.with_env(self.connection.env(cr=cr))._sync('manual')
-        self.env.invalidate_all()
-        self.connection.sudo().partner_direction = 'odoo2qbo'
-        mine = [('connection_id', '=', self.connection.id)]
-        gone = self.env['qbo.customer'].search(mine + [('name', '=', 'Cool Cars')])
-        kept = self.env['qbo.customer'].search(mine + [('name', '=', "Jeff's Jalopies")])
-        duplicate, survivor = gone.partner_id, kept.partner_id
-        # Not the pair of the other merge test: QuickBooks (the emulator) outlives a test's rollback.
-        self.assertTrue(duplicate and survivor)
-        self.webhooks_on()
-        store.merge(realm, 'Customer', gone.qbo_id, kept.qbo_id)
-        self.assert_delivered()
-        self.fetch_in_worker()
+        _gone, kept, duplicate, survivor = self.merge_customers_in_quickbooks(
+            'Cool Cars', "Jeff's Jalopies", direction='odoo2qbo')
         self.assertEqual(duplicate.qbo_duplicate_of_id, survivor, 'the links are kept right')
-        merge = self.events().filtered(lambda event: event.operation == 'Merge')
-        self.assertEqual(merge.state, 'done')
+        merge = self.events()
+        self.assertEqual((merge.operation, merge.state, merge.note), ('Merge', 'done', False))
+        self.post(self.classic(self.classic_update(kept.qbo_id, 'Customer')))
+        self.fetch_in_worker()
+        update = self.events() - merge
+        self.assertEqual(update.state, 'ignored', 'contacts only go to QuickBooks: not imported')
+        self.assertIn('only sends', update.note)
 
     def test_notified_entities_come_in_in_the_order_of_a_sync(self):
         self.connection.sudo().item_direction = 'qbo2odoo'
