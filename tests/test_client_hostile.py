@@ -6,7 +6,12 @@ from helpers_client import FakeClock, StubServer, no_limit, tokens
 from werx_quickbooks.qbo.auth import refresh_tokens
 from werx_quickbooks.qbo.client import QBOClient
 from werx_quickbooks.qbo.errors import BadReply, NeedsReconnect, QBOError, TransientError, parse_fault
-from werx_quickbooks.qbo.webhook import WebhookError, parse_notifications, verify_signature
+from werx_quickbooks.qbo.webhook import (
+    WebhookError,
+    parse_notifications,
+    read_notifications,
+    verify_signature,
+)
 
 DEEP_OBJECT = b'{"a":' + b'[' * 100000 + b']' * 100000 + b'}'
 DEEP_ARRAY = b'[' * 100000 + b']' * 100000
@@ -80,11 +85,16 @@ def test_hostile_entity_names_and_ids_stay_out_of_the_url(stub):
         client.query_pages('Account', page_size=10 ** 9).__next__()
 
 
-@pytest.mark.parametrize('body', [DEEP_OBJECT, DEEP_ARRAY, HUGE_NUMBER, b'\xff\xfe', b'[1, "x"]',
-                                  b'{"eventNotifications": [{"realmId": {"x": 1}}]}'])
+@pytest.mark.parametrize('body', [DEEP_OBJECT, DEEP_ARRAY, HUGE_NUMBER, b'\xff\xfe'])
 def test_hostile_webhook_bodies_are_webhook_errors(body):
     with pytest.raises(WebhookError):
         parse_notifications(body)
+
+
+@pytest.mark.parametrize('body', [b'[1, "x"]', b'{"eventNotifications": [{"realmId": {"x": 1}}]}'])
+def test_hostile_webhook_events_are_skipped_not_kept(body):
+    changes, skipped = read_notifications(body)
+    assert changes == [] and skipped
 
 
 @pytest.mark.parametrize('signature', ['\u00ff' * 44, '%%%', 'A' * 10000, b'\xff', '', None])

@@ -1,6 +1,7 @@
 """Intuit webhook deliveries: only signed ones are trusted, both payload shapes are read."""
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -11,8 +12,11 @@ from werx_quickbooks.qbo.webhook import (
     Change,
     WebhookError,
     by_realm,
+    changed_at,
+    confirmed_merges,
     entity_work,
     parse_notifications,
+    read_notifications,
     sign,
     tombstones,
     verify_signature,
@@ -102,24 +106,64 @@ def test_cloudevents_other_verbs_and_empty_delivery():
     (b'{"hello": 1}', 'eventNotifications'),
     (b'"text"', 'eventNotifications'),
     (b'{"eventNotifications": {}}', 'not a list'),
-    (b'{"eventNotifications": [{"realmId": "1"}]}', 'entities'),
-    (b'{"eventNotifications": [{"dataChangeEvent": {"entities": []}}]}', 'realmId'),
-    (b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"id": "1"}]}}]}',
-     'name'),
-    (b'[{"type": "customer.updated"}]', 'qbo.<entity>'),
-    (b'[{"type": "qbo.customer.updated.v1", "intuitentityid": "1"}]', 'intuitaccountid'),
-    (b'[5]', 'not an object'),
-    (b'[{"type": "qbo.customer.updated.v1", "intuitentityid": "1", "intuitaccountid": "2"}]', '.id'),
-    (b'[{"type": "qbo.customer.merged.v1", "intuitentityid": "1", "intuitaccountid": "2", "id": "e",'
-     b' "data": []}]', 'data is not an object'),
-    (b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"name": "Class", "id": "'
-     + b'9' * 300 + b'", "operation": "Update"}]}}]}', 'longer than'),
 ])
-def test_malformed_payloads_raise_webhook_error(body, reason):
+def test_a_body_that_is_no_notification_at_all_raises_webhook_error(body, reason):
     with pytest.raises(WebhookError) as info:
-        parse_notifications(body)
+        read_notifications(body)
     assert reason in info.value.detail
     assert info.value.message == 'The QuickBooks notification could not be read.'
+
+
+GOOD_CLASSIC_ENTITY = {'name': 'Class', 'id': '4', 'operation': 'Update',
+                       'lastUpdated': '2026-11-26T04:00:00Z'}
+
+
+@pytest.mark.parametrize('bad, reason', [
+    ({'id': '1'}, 'name'),
+    ({'name': 'Class', 'operation': 'Update'}, '.id'),
+    ({'name': 'Class', 'id': '9' * 300, 'operation': 'Update'}, 'longer than'),
+    ({'name': 'Class', 'id': "1' OR Id > '0", 'operation': 'Update'}, 'id is not a valid value'),
+    ({'name': 'Class', 'id': '-1', 'operation': 'Update'}, 'id is not a valid value'),
+    ({'name': 'Cla ss', 'id': '1', 'operation': 'Update'}, 'name is not a valid value'),
+    ({'name': 'Customer', 'id': '5', 'operation': 'Merge', 'deletedId': '2\n7'}, 'deletedId'),
+    ({'name': 'Class', 'id': '1', 'operation': 'Update', 'lastUpdated': "'; drop"}, 'lastUpdated'),
+    (5, 'not an object'),
+])
+def test_an_odd_classic_entity_is_skipped_and_the_others_kept(bad, reason):
+    body = {'eventNotifications': [{'realmId': '1', 'dataChangeEvent': {
+        'entities': [bad, GOOD_CLASSIC_ENTITY]}}]}
+    changes, skipped = read_notifications(json.dumps(body))
+    assert [(c.entity, c.qbo_id) for c in changes] == [('Class', '4')]
+    assert len(skipped) == 1 and reason in skipped[0], skipped
+
+
+@pytest.mark.parametrize('bad, reason', [
+    ({'type': 'customer.updated'}, 'qbo.<entity>'),
+    ({'type': 'qbo.customer.updated.v1', 'intuitentityid': '1'}, 'intuitaccountid'),
+    (5, 'not an object'),
+    ({'type': 'qbo.customer.updated.v1', 'intuitentityid': '1', 'intuitaccountid': '2'}, '.id'),
+    ({'type': 'qbo.customer.merged.v1', 'intuitentityid': '1', 'intuitaccountid': '2', 'id': 'e', 'data': []},
+     'data is not an object'),
+    ({'type': 'qbo.customer.updated.v1', 'intuitentityid': 'abc', 'intuitaccountid': '2', 'id': 'e'},
+     'intuitentityid is not a valid value'),
+    ({'type': 'qbo.customer.updated.v1', 'intuitentityid': '1', 'intuitaccountid': 'x y', 'id': 'e'},
+     'intuitaccountid is not a valid value'),
+    ({'type': 'qbo.customer.updated.v1', 'intuitentityid': '1', 'intuitaccountid': '2', 'id': 'e\x00'},
+     '.id is not a valid value'),
+])
+def test_an_odd_cloud_event_is_skipped_and_the_others_kept(bad, reason):
+    changes, skipped = read_notifications(json.dumps([bad, CLOUD[1]]))
+    assert [c.event_id for c in changes] == ['e2']
+    assert len(skipped) == 1 and reason in skipped[0], skipped
+
+
+def test_a_notification_without_its_company_or_entities_is_skipped_alone():
+    body = {'eventNotifications': [{'realmId': '1'}, {'dataChangeEvent': {'entities': []}}, 7,
+                                   CLASSIC['eventNotifications'][0]]}
+    changes, skipped = read_notifications(json.dumps(body))
+    assert [c.qbo_id for c in changes] == ['58', '7']
+    assert ['entities' in skipped[0], 'realmId' in skipped[1], 'not an object' in skipped[2]] == [True] * 3
+    assert parse_notifications(json.dumps(body)) == changes
 
 
 def test_a_classic_notification_delivered_again_has_the_same_event_id():
@@ -173,3 +217,21 @@ def test_only_records_qbo_no_longer_returns_become_tombstones():
     objects = [{'Id': '2', 'Name': 'Back'}, {'Id': '5', 'Name': 'Survivor'}]
     assert tombstones({'2', '27'}, objects) == [{'Id': '27', 'status': 'Deleted'}]
     assert tombstones(set(), objects) == []
+
+
+def test_a_merge_is_followed_only_once_quickbooks_no_longer_returns_the_merged_away_record():
+    merges = [('27', '5'), ('28', '5')]
+    assert confirmed_merges(merges, [{'Id': '5'}, {'Id': '28', 'Name': 'Still there'}]) == [('27', '5')]
+    assert confirmed_merges(merges, []) == merges
+    assert confirmed_merges([], [{'Id': '5'}]) == []
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('2026-11-26T04:00:00Z', datetime.datetime(2026, 11, 26, 4, 0)),
+    ('2026-11-26T04:00:00.000Z', datetime.datetime(2026, 11, 26, 4, 0)),
+    ('2026-11-25T20:00:00-08:00', datetime.datetime(2026, 11, 26, 4, 0)),
+    (None, None),
+    ('2026-13-45', None),
+])
+def test_when_a_change_happened_is_read_in_utc(text, expected):
+    assert changed_at(Change('1', 'Class', '1', 'Update', text)) == expected

@@ -14,6 +14,7 @@
         "security/qbo_list_security.xml",
         "data/ir_cron.xml",
         "views/qbo_sync_run_views.xml",
+        "views/qbo_webhook_views.xml",
         "views/qbo_connection_views.xml",
         "views/qbo_list_views.xml",
         "views/qbo_catalog_views.xml",

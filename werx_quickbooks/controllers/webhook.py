@@ -24,7 +24,9 @@ class QBOWebhookController(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY:
             return self._reply(413, 'body too large')
-        body = httprequest.get_data(cache=False)
+        # Cached on the request: when the database asks Odoo to run the request again (two deliveries
+        # at once, a serialization failure), the second run must read the same body, not an empty one.
+        body = httprequest.get_data()
         status, text = request.env['qbo.webhook.event'].sudo()._qbo_receive(
             body, httprequest.headers.get(SIGNATURE_HEADER))
         return self._reply(status, text)

@@ -9,6 +9,7 @@ and what is gone for good (a delete, the merged-away side of a merge), is decide
 import base64
 import binascii
 import collections
+import datetime
 import hashlib
 import hmac
 import json
@@ -36,6 +37,14 @@ removed; ``merges``: (deleted Id, surviving Id) pairs in the order they came.
 
 # Longest id, entity name or event id kept from a notification; anything longer is not from Intuit.
 TEXT_MAX = 255
+
+# What each field of a notification may hold. QuickBooks Ids and company ids are digits; entity
+# and operation names are words; event ids and times a short set of safe characters.
+_DIGITS = re.compile(r'[0-9]{1,32}')
+_NAME = re.compile(r'[A-Za-z]{1,64}')
+_TIME = re.compile(r'[0-9TZtz:.+ -]{1,40}')
+_EVENT_ID = re.compile(r'[A-Za-z0-9._:@/+=-]+')
+_ANY = re.compile(r'.+', re.S)
 
 # CloudEvents verbs -> classic operation names.
 _OPERATIONS = {
@@ -84,10 +93,12 @@ def verify_signature(body, signature, verifier_token):
     return hmac.compare_digest(given, expected)
 
 
-def parse_notifications(body):
-    """Return the list of Change in a webhook body (classic object or CloudEvents array).
+def read_notifications(body):
+    """Return (list of Change, list of skipped events' reasons) of a webhook body.
 
-    Raises WebhookError for a body that is not JSON or not a notification.
+    Raises WebhookError only for a body that is not JSON or not a notification at all: one odd
+    event (no id, an unknown type, an Id that is not a QuickBooks Id) is skipped with its reason,
+    and the others are kept, so one bad entry never makes Intuit send the whole delivery again.
     """
     if isinstance(body, (bytes, bytearray)):
         try:
@@ -98,39 +109,64 @@ def parse_notifications(body):
         data = json.loads(body)
     except (TypeError, ValueError, RecursionError):   # RecursionError: deeply nested JSON
         raise WebhookError(detail='body is not JSON') from None
+    changes, skipped = [], []
     if isinstance(data, list):
-        return [_cloud_event_change(event, index) for index, event in enumerate(data)]
+        for index, event in enumerate(data):
+            try:
+                changes.append(_cloud_event_change(event, index))
+            except WebhookError as error:
+                skipped.append(error.detail)
+        return changes, skipped
     if isinstance(data, dict) and 'eventNotifications' in data:
-        return _classic_changes(data['eventNotifications'])
+        notifications = data['eventNotifications']
+        if not isinstance(notifications, list):
+            raise WebhookError(detail='eventNotifications is not a list')
+        for index, notification in enumerate(notifications):
+            try:
+                changes += _classic_changes(notification, index, skipped)
+            except WebhookError as error:
+                skipped.append(error.detail)
+        return changes, skipped
     raise WebhookError(detail='expected an eventNotifications object or a CloudEvents array')
 
 
-def _classic_changes(notifications):
-    if not isinstance(notifications, list):
-        raise WebhookError(detail='eventNotifications is not a list')
+def parse_notifications(body):
+    """Return the list of Change in a webhook body (classic object or CloudEvents array).
+
+    Malformed events are left out (``read_notifications`` says why); raises WebhookError for a
+    body that is not JSON or not a notification.
+    """
+    return read_notifications(body)[0]
+
+
+def _classic_changes(notification, index, skipped):
+    """Return the changes of one classic notification; an odd entity's reason goes to ``skipped``."""
+    where = 'eventNotifications[%d]' % index
+    if not isinstance(notification, dict):
+        raise WebhookError(detail='%s is not an object' % where)
+    realm_id = _checked(notification.get('realmId'), where + '.realmId', _DIGITS)
+    event = notification.get('dataChangeEvent')
+    entities = event.get('entities') if isinstance(event, dict) else None
+    if not isinstance(entities, list):
+        raise WebhookError(detail='%s.dataChangeEvent.entities is not a list' % where)
     changes = []
-    for index, notification in enumerate(notifications):
-        where = 'eventNotifications[%d]' % index
-        if not isinstance(notification, dict):
-            raise WebhookError(detail='%s is not an object' % where)
-        realm_id = _text(notification.get('realmId'), where + '.realmId')
-        event = notification.get('dataChangeEvent')
-        entities = event.get('entities') if isinstance(event, dict) else None
-        if not isinstance(entities, list):
-            raise WebhookError(detail='%s.dataChangeEvent.entities is not a list' % where)
-        for position, entity in enumerate(entities):
-            spot = '%s.dataChangeEvent.entities[%d]' % (where, position)
+    for position, entity in enumerate(entities):
+        spot = '%s.dataChangeEvent.entities[%d]' % (where, position)
+        try:
             if not isinstance(entity, dict):
                 raise WebhookError(detail='%s is not an object' % spot)
             change = Change(
                 realm_id=realm_id,
-                entity=_text(entity.get('name'), spot + '.name'),
-                qbo_id=_text(entity.get('id'), spot + '.id'),
-                operation=_text(entity.get('operation'), spot + '.operation'),
-                last_updated=_optional_text(entity.get('lastUpdated'), spot + '.lastUpdated'),
-                deleted_id=_optional_text(entity.get('deletedId'), spot + '.deletedId'),
+                entity=_checked(entity.get('name'), spot + '.name', _NAME),
+                qbo_id=_checked(entity.get('id'), spot + '.id', _DIGITS),
+                operation=_checked(entity.get('operation'), spot + '.operation', _NAME),
+                last_updated=_optional(entity.get('lastUpdated'), spot + '.lastUpdated', _TIME),
+                deleted_id=_optional(entity.get('deletedId'), spot + '.deletedId', _DIGITS),
             )
-            changes.append(change._replace(event_id=classic_event_id(change)))
+        except WebhookError as error:
+            skipped.append(error.detail)
+            continue
+        changes.append(change._replace(event_id=classic_event_id(change)))
     return changes
 
 
@@ -149,7 +185,7 @@ def _cloud_event_change(event, index):
     where = 'event[%d]' % index
     if not isinstance(event, dict):
         raise WebhookError(detail='%s is not an object' % where)
-    event_type = _text(event.get('type'), where + '.type')
+    event_type = _checked(event.get('type'), where + '.type', _ANY)
     match = _CLOUD_TYPE.match(event_type)
     if not match:
         raise WebhookError(detail='%s.type %r is not a qbo.<entity>.<verb>.v<n> type'
@@ -159,27 +195,48 @@ def _cloud_event_change(event, index):
     if data is not None and not isinstance(data, dict):
         raise WebhookError(detail='%s.data is not an object' % where)
     return Change(
-        realm_id=_text(event.get('intuitaccountid'), where + '.intuitaccountid'),
+        realm_id=_checked(event.get('intuitaccountid'), where + '.intuitaccountid', _DIGITS),
         entity=_ENTITY_NAMES.get(entity, entity[:1].upper() + entity[1:]),
-        qbo_id=_text(event.get('intuitentityid'), where + '.intuitentityid'),
+        qbo_id=_checked(event.get('intuitentityid'), where + '.intuitentityid', _DIGITS),
         operation=_OPERATIONS.get(verb, verb.capitalize()),
-        last_updated=_optional_text(event.get('time'), where + '.time'),
-        event_id=_text(event.get('id'), where + '.id'),
-        deleted_id=_optional_text((data or {}).get('deletedid'), where + '.data.deletedid'),
+        last_updated=_optional(event.get('time'), where + '.time', _TIME),
+        event_id=_checked(event.get('id'), where + '.id', _EVENT_ID),
+        deleted_id=_optional((data or {}).get('deletedid'), where + '.data.deletedid', _DIGITS),
     )
 
 
-def _text(value, where):
-    """Return a required id/name field as a non-empty string (QBO sends ids as strings)."""
+def _checked(value, where, pattern):
+    """Return a required field as a string of the shape ``pattern`` allows (QBO sends ids as strings).
+
+    QuickBooks Ids and company ids are digits; checking it here means nothing odd from a
+    delivery ever reaches a query or the log.
+    """
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == '':
         raise WebhookError(detail='%s is missing or not text' % where)
-    if len(str(value)) > TEXT_MAX:
+    text = str(value)
+    if len(text) > TEXT_MAX:
         raise WebhookError(detail='%s is longer than %d characters' % (where, TEXT_MAX))
-    return str(value)
+    if not pattern.fullmatch(text):
+        raise WebhookError(detail='%s is not a valid value' % where)
+    return text
 
 
-def _optional_text(value, where):
-    return None if value is None or value == '' else _text(value, where)
+def _optional(value, where, pattern):
+    return None if value is None or value == '' else _checked(value, where, pattern)
+
+
+def changed_at(change):
+    """Return when QuickBooks says the change happened (naive UTC datetime), or None if it does not say."""
+    text = change.last_updated
+    if not text:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+    except ValueError:
+        return None
+    if when.tzinfo:
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when
 
 
 # === WHAT TO FETCH === #
@@ -215,5 +272,19 @@ def entity_work(changes):
 
 def tombstones(gone_ids, objects):
     """Return the change feed's ``{'Id', 'status': 'Deleted'}`` for each gone Id QBO did not return."""
-    returned = {str(obj.get('Id')) for obj in objects if isinstance(obj, dict)}
+    returned = _returned_ids(objects)
     return [{'Id': qbo_id, 'status': 'Deleted'} for qbo_id in sorted(gone_ids) if qbo_id not in returned]
+
+
+def confirmed_merges(merges, objects):
+    """Return the (deleted Id, surviving Id) pairs whose deleted record QBO no longer returns.
+
+    A merge moves Odoo's links for good: it is followed only once QuickBooks shows the merged-away
+    record gone, never on the word of a notification alone (a replayed or mistaken one).
+    """
+    returned = _returned_ids(objects)
+    return [(deleted, kept) for deleted, kept in merges if deleted not in returned]
+
+
+def _returned_ids(objects):
+    return {str(obj.get('Id')) for obj in objects if isinstance(obj, dict)}
