@@ -207,8 +207,6 @@ def run_bench(odoo, registry, emu, args):
 
     rate = n_items / full.time
     raw_rate = n_items / raw.time
-    batches_floor = math.ceil(args.push / 30)
-    ceiling = max(0.0, (batches_floor - QBO_BATCHES_PER_MINUTE) / QBO_BATCHES_PER_MINUTE * 60)
     print()
     print('Catalog benchmark: %d QuickBooks items, %d new Odoo products, Odoo %s, database %s'
           % (n_items, args.push, odoo.release.version, args.db))
@@ -223,29 +221,40 @@ def run_bench(odoo, registry, emu, args):
                                      raw.queries / n_items))
     print('  %-34s %12d %12s' % ('API calls', import_log.calls, 'floor %d' % (math.ceil(n_items / 1000) + 1)))
     print()
-    print('Sending %d new Odoo products (%s)' % (args.push, push_state))
-    print('  %-34s %12s %12s %8s' % ('', 'measured', 'floor', 'ratio'))
-    print('  %-34s %12d %12d %8.2f   (target <= 1.05)' % ('batch requests', push_log.batches, batches_floor,
-                                                           push_log.batches / batches_floor))
-    print('  %-34s %12d' % ('products created in QuickBooks', sent))
-    print('  %-34s %12.1f %12.1f          (QuickBooks allows %d batch requests a minute)'
-          % ('time (s)', push.time, ceiling, QBO_BATCHES_PER_MINUTE))
-    print('  %-34s %12d %12d' % ('throttle replies (429)', push_log.throttled, 0))
-    print('  %-34s %12d' % ('API calls in all', push_log.calls))
-    print()
-    print('The next sync: more changed items than the change feed lists (the %d it sent), read by their '
-          'update time (%s)' % (args.push, settle_state))
-    print('  %-34s %12d' % ('API calls', settle_log.calls))
-    print('  %-34s %12.2f' % ('time (s)', settle.time))
-    print('  %-34s %12d' % ('batch requests (nothing echoes)', settle_log.batches))
-    print()
-    print('Incremental sync after %d changes on each side (%s)' % (args.changes, inc_state))
-    print('  %-34s %12s %12s' % ('', 'incremental', 'full import'))
-    print('  %-34s %12d %12d' % ('API calls', inc_log.calls, import_log.calls))
-    print('  %-34s %12.2f %12.2f' % ('time (s)', incremental.time, full.time))
-    print('  %-34s %12d %12d' % ('SQL queries', incremental.queries, full.queries))
-    print('  %-34s %12d' % ('batch requests', inc_log.batches))
+    print_push_and_after(_Plain(what='Odoo products', sent_label='products created in QuickBooks',
+                                count=args.push, state=push_state, figures=push, log=push_log, sent=sent),
+                         _Plain(title='The next sync: more changed items than the change feed lists (the %d '
+                                      'it sent), read by their update time (%s)' % (args.push, settle_state),
+                                figures=settle, log=settle_log),
+                         _Plain(changes=args.changes, state=inc_state, figures=incremental, log=inc_log),
+                         _Plain(figures=full, log=import_log))
 
+
+def print_push_and_after(push, settle, incremental, full):
+    """Print what the two-way benchmarks share: the push, the sync after it, the incremental sync."""
+    batches_floor = math.ceil(push.count / 30)
+    ceiling = max(0.0, (batches_floor - QBO_BATCHES_PER_MINUTE) / QBO_BATCHES_PER_MINUTE * 60)
+    print('Sending %d new %s (%s)' % (push.count, push.what, push.state))
+    print('  %-34s %12s %12s %8s' % ('', 'measured', 'floor', 'ratio'))
+    print('  %-34s %12d %12d %8.2f   (target <= 1.05)' % ('batch requests', push.log.batches, batches_floor,
+                                                           push.log.batches / batches_floor))
+    print('  %-34s %12d' % (push.sent_label, push.sent))
+    print('  %-34s %12.1f %12.1f          (QuickBooks allows %d batch requests a minute)'
+          % ('time (s)', push.figures.time, ceiling, QBO_BATCHES_PER_MINUTE))
+    print('  %-34s %12d %12d' % ('throttle replies (429)', push.log.throttled, 0))
+    print('  %-34s %12d' % ('API calls in all', push.log.calls))
+    print()
+    print(settle.title)
+    print('  %-34s %12d' % ('API calls', settle.log.calls))
+    print('  %-34s %12.2f' % ('time (s)', settle.figures.time))
+    print('  %-34s %12d' % ('batch requests (nothing echoes)', settle.log.batches))
+    print()
+    print('Incremental sync after %d changes on each side (%s)' % (incremental.changes, incremental.state))
+    print('  %-34s %12s %12s' % ('', 'incremental', 'full import'))
+    print('  %-34s %12d %12d' % ('API calls', incremental.log.calls, full.log.calls))
+    print('  %-34s %12.2f %12.2f' % ('time (s)', incremental.figures.time, full.figures.time))
+    print('  %-34s %12d %12d' % ('SQL queries', incremental.figures.queries, full.figures.queries))
+    print('  %-34s %12d' % ('batch requests', incremental.log.batches))
 
 if __name__ == '__main__':
     main()

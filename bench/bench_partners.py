@@ -18,8 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_catalog import QBO_BATCHES_PER_MINUTE, measured_sync  # noqa: E402
-from bench_lists import bench_args, connect, measured, open_registry  # noqa: E402
+from bench_catalog import measured_sync, print_push_and_after  # noqa: E402
+from bench_lists import _Plain, bench_args, connect, measured, open_registry  # noqa: E402
 
 STATES = ('CA', 'AZ', 'NV', 'OR', 'WA')
 
@@ -148,8 +148,6 @@ def run_bench(odoo, registry, emu, args):
 
     rate = n_parties / full.time
     raw_rate = n_parties / raw.time
-    batches_floor = math.ceil(args.push / 30)
-    ceiling = max(0.0, (batches_floor - QBO_BATCHES_PER_MINUTE) / QBO_BATCHES_PER_MINUTE * 60)
     print()
     print('Customers & vendors benchmark: %d QuickBooks customers and vendors, %d new Odoo customers, '
           'Odoo %s, database %s' % (n_parties, args.push, odoo.release.version, args.db))
@@ -165,28 +163,12 @@ def run_bench(odoo, registry, emu, args):
     floor = math.ceil(args.customers / 1000) + math.ceil(args.vendors / 1000)
     print('  %-34s %12d %12s' % ('API calls', import_log.calls, 'floor %d' % floor))
     print()
-    print('Sending %d new Odoo customers (%s)' % (args.push, push_state))
-    print('  %-34s %12s %12s %8s' % ('', 'measured', 'floor', 'ratio'))
-    print('  %-34s %12d %12d %8.2f   (target <= 1.05)' % ('batch requests', push_log.batches, batches_floor,
-                                                           push_log.batches / batches_floor))
-    print('  %-34s %12d' % ('customers created in QuickBooks', sent))
-    print('  %-34s %12.1f %12.1f          (QuickBooks allows %d batch requests a minute)'
-          % ('time (s)', push.time, ceiling, QBO_BATCHES_PER_MINUTE))
-    print('  %-34s %12d %12d' % ('throttle replies (429)', push_log.throttled, 0))
-    print('  %-34s %12d' % ('API calls in all', push_log.calls))
-    print()
-    print('The next sync: the %d it sent come back as changes, unchanged (%s)' % (args.push, settle_state))
-    print('  %-34s %12d' % ('API calls', settle_log.calls))
-    print('  %-34s %12.2f' % ('time (s)', settle.time))
-    print('  %-34s %12d' % ('batch requests (nothing echoes)', settle_log.batches))
-    print()
-    print('Incremental sync after %d changes on each side (%s)' % (args.changes, inc_state))
-    print('  %-34s %12s %12s' % ('', 'incremental', 'full import'))
-    print('  %-34s %12d %12d' % ('API calls', inc_log.calls, import_log.calls))
-    print('  %-34s %12.2f %12.2f' % ('time (s)', incremental.time, full.time))
-    print('  %-34s %12d %12d' % ('SQL queries', incremental.queries, full.queries))
-    print('  %-34s %12d' % ('batch requests', inc_log.batches))
-
+    print_push_and_after(_Plain(what='Odoo customers', sent_label='customers created in QuickBooks',
+                                count=args.push, state=push_state, figures=push, log=push_log, sent=sent),
+                         _Plain(title='The next sync: the %d it sent come back as changes, unchanged (%s)'
+                                      % (args.push, settle_state), figures=settle, log=settle_log),
+                         _Plain(changes=args.changes, state=inc_state, figures=incremental, log=inc_log),
+                         _Plain(figures=full, log=import_log))
 
 if __name__ == '__main__':
     main()

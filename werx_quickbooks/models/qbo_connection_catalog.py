@@ -78,9 +78,7 @@ class QBOConnection(models.Model):
 
     def _qbo_catalog_shared(self):
         """True when another company's connection syncs a catalog too: products of no company are shared."""
-        self.ensure_one()
-        others = [('id', '!=', self.id), ('state', '=', 'connected'), ('item_direction', '!=', 'off')]
-        return bool(self.sudo().search_count(others, limit=1))
+        return self._qbo_group_shared('item_direction')
 
     def _sync_qbo2odoo(self, run, client):
         """After the lists and the contacts: products and categories, as the Defaults tab says."""

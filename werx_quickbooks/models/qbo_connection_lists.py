@@ -149,6 +149,12 @@ class QBOConnection(models.Model):
             self._qbo_notify_import_done(run)
         return res
 
+    def _qbo_group_shared(self, direction_field):
+        """True when another company's connection syncs this group too: records of no company are shared."""
+        self.ensure_one()
+        others = [('id', '!=', self.id), ('state', '=', 'connected'), (direction_field, '!=', 'off')]
+        return bool(self.sudo().search_count(others, limit=1))
+
     def _qbo_sync_both_ways(self, run, client, model_names, direction, cursor_field):
         """Sync one entity group that goes both ways (the catalog, customers and vendors).
 

@@ -66,9 +66,7 @@ class QBOConnection(models.Model):
 
     def _qbo_partners_shared(self):
         """True when another company's connection syncs contacts too: contacts of no company are shared."""
-        self.ensure_one()
-        others = [('id', '!=', self.id), ('state', '=', 'connected'), ('partner_direction', '!=', 'off')]
-        return bool(self.sudo().search_count(others, limit=1))
+        return self._qbo_group_shared('partner_direction')
 
     def _sync_qbo2odoo(self, run, client):
         """After the lists: customers and vendors, pulled then pushed, as the Defaults tab says."""
