@@ -667,6 +667,7 @@ class QBOMappedMixin(models.AbstractModel):
             'active': False, 'qbo_followed': mapping.qbo_followed}
         vals.pop('qbo_id', None)
         vals.update(last_synced_at=fields.Datetime.now(), last_error=False)
+        was_active = mapping.active
         old, new = mapping.qbo_followed, vals.get('qbo_followed') or {}
         # A mapping made before the add-on kept these values knows no change yet: it starts now.
         changed = {key: value for key, value in new.items() if old.get(key) != value} if old else {}
@@ -696,7 +697,10 @@ class QBOMappedMixin(models.AbstractModel):
             return
         if odoo_vals:
             record.write(odoo_vals)
-        self._qbo_odoo_set_active(record, vals['active'])
+        # QuickBooks owns the lists: they follow its active state. A record that syncs both ways is
+        # archived or restored only when QuickBooks changed that, never undoing what Odoo did.
+        if self._qbo_direction_field is None or was_active != vals['active']:
+            self._qbo_odoo_set_active(record, vals['active'])
 
     @api.model
     def _qbo_log_changes(self, mapping, record, odoo_vals, state, applied=True):

@@ -16,6 +16,7 @@ from ..qbo import matcher, partners
 from ..qbo.errors import QBOError
 from . import qbo_mapped_mixin, qbo_push  # noqa: F401 - the mixins' models are defined first
 from .qbo_mapped_mixin import SYNC_CONTEXT
+from .qbo_sync_run import plain_words
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +30,13 @@ ADDRESS_KEYS = ('street', 'street2', 'city', 'state_code', 'zip', 'country')
 WATCHED_FIELDS = frozenset(PLAIN_FIELDS.values()) | {
     'state_id', 'country_id', 'comment', 'active', 'parent_id', 'type', 'vat',
     'property_payment_term_id', 'property_supplier_payment_term_id',
+}
+# The Odoo fields that carry each value a contact sends (the keys of a mapping's odoo_snapshot).
+SNAPSHOT_FIELDS = {
+    'name': {'name'}, 'email': {'email'}, 'phone': {'phone'}, 'mobile': {'mobile'}, 'website': {'website'},
+    'notes': {'comment'}, 'active': {'active'},
+    'bill_address': {'street', 'street2', 'city', 'zip', 'state_id', 'country_id', 'child_ids'},
+    'ship_address': {'child_ids'},
 }
 # Contact fields whose value is per company: a change made in one company is sent by its connection only.
 COMPANY_FIELDS = frozenset({'property_payment_term_id', 'property_supplier_payment_term_id'})
@@ -67,6 +75,20 @@ class QBOPartnerMixin(models.AbstractModel):
         'Odoo Values Last Synced', readonly=True, copy=False,
         help="The contact's values when it was last sent to QuickBooks (or linked): only what changed "
              'in Odoo since is sent.')
+
+    # === ACTIONS === #
+
+    def action_link(self):
+        """Link by hand, and keep what the contact says now: only what changes in Odoo from then on goes."""
+        res = super().action_link()
+        for connection, mappings in self.filtered(
+                lambda m: m.partner_id and not m.odoo_snapshot).grouped('connection_id').items():
+            model = self.sudo().with_company(connection.company_id)
+            state = model._qbo_prepare(model._qbo_new_state(connection.sudo(), None, None, {}))
+            for mapping in mappings.sudo():
+                mapping.with_context(**SYNC_CONTEXT).write(
+                    {'odoo_snapshot': model._qbo_snapshot(mapping.partner_id, state)})
+        return res
 
     # === PULL: QuickBooks -> Odoo === #
 
@@ -237,7 +259,8 @@ class QBOPartnerMixin(models.AbstractModel):
             if moved:
                 vals['child_ids'] = [(1, invoice.id, moved)]
         if followed.get('delivery'):
-            address = dict(self._qbo_address_values(followed['delivery'], state), type='delivery')
+            address = dict(self._qbo_address_values(followed['delivery'], state), type='delivery',
+                           company_id=state['company'].id)
             current = partner.child_ids.filtered(lambda c: c.type == 'delivery')[:1] if partner else None
             command = (1, current.id, address) if current else (0, 0, address)
             vals['child_ids'] = vals.get('child_ids', []) + [command]
@@ -291,9 +314,60 @@ class QBOPartnerMixin(models.AbstractModel):
                         'link it to the record it was merged into, or archive it.',
                         self._qbo_kind_label())})
             return None
-        if self._qbo_odoo_wins(mapping, values, state):
+        partner = mapping.partner_id
+        before = self._qbo_snapshot(partner, state) if partner else None
+        keeps = self._qbo_odoo_keeps(mapping, values, state)
+        match_state = mapping.match_state
+        state['odoo_keeps'] = keeps or set()
+        try:
+            res = super()._qbo_update(mapping, values, state)
+        finally:
+            state.pop('odoo_keeps', None)
+        if keeps:
+            # Odoo's changed fields won (logged with QuickBooks' values); QuickBooks' other changes came
+            # in; the push sends Odoo's over QuickBooks'.
+            mapping.with_context(**SYNC_CONTEXT).write({
+                'match_state': match_state, 'need_push': True,
+                'match_note': self.env._("Changed on both sides: Odoo's changes win (Defaults tab); "
+                                         "QuickBooks' values are in the run's log.")})
+        if partner and mapping.odoo_snapshot:
+            # What the pull wrote is now what Odoo says too: only Odoo's own changes are sent later.
+            after = self._qbo_snapshot(partner, state)
+            moved = {key: value for key, value in after.items() if before.get(key) != value}
+            if moved:
+                snapshot = dict(mapping.odoo_snapshot, **moved)
+                mapping.with_context(**SYNC_CONTEXT).write({'odoo_snapshot': snapshot})
+        return res
+
+    @api.model
+    def _qbo_odoo_keeps(self, mapping, values, state):
+        """Return the Odoo fields whose change wins over QuickBooks' (the Defaults tab's policy), or None.
+
+        Decided field by field: only what changed in Odoo since the last sync is kept; QuickBooks'
+        changes to the rest come in as usual.
+        """
+        if not (self._qbo_pushing(state) and mapping.need_push and mapping.odoo_changed_at
+                and mapping.partner_id and mapping.odoo_snapshot):
             return None
-        return super()._qbo_update(mapping, values, state)
+        policy = state['connection'].conflict_policy
+        odoo_time, qbo_time = mapping.odoo_changed_at, values['qbo_updated_at']
+        newest = policy == 'newest' and qbo_time and odoo_time and odoo_time > qbo_time
+        if not (policy == 'odoo' or newest):
+            return None
+        now = self._qbo_snapshot(mapping.partner_id, state)
+        keeps = set()
+        for key, value in now.items():
+            if mapping.odoo_snapshot.get(key) != value:
+                keeps |= {self._qbo_term_field} if key == 'term_qbo_id' else SNAPSHOT_FIELDS.get(key, set())
+        return keeps or None
+
+    @api.model
+    def _qbo_hold_changes(self, record, odoo_vals, values, state):
+        """What Odoo changed too, and wins, is not taken from QuickBooks (logged as not applied)."""
+        held = super()._qbo_hold_changes(record, odoo_vals, values, state)
+        reason = self.env._('Not applied: changed in Odoo too, and Odoo wins (Defaults tab).')
+        held.update({fname: reason for fname in odoo_vals if fname in state.get('odoo_keeps', ())})
+        return held
 
     @api.model
     def _qbo_apply_merges(self, connection, run, merges):
@@ -320,13 +394,16 @@ class QBOPartnerMixin(models.AbstractModel):
                 known[surviving_id] = gone
                 continue
             duplicate, survivor = gone.partner_id, kept.partner_id
-            # The record merged away lets go of its contact first: a contact has one mapping here.
-            gone.with_context(**SYNC_CONTEXT).write({
-                'active': False, 'partner_id': False, 'match_state': 'conflict',
-                'match_note': self.env._('Merged in QuickBooks into %s', kept.name)})
+            # The record merged away keeps its contact (archived, in conflict: never sent again, so the
+            # contact is not sent as a new one either), unless the survivor takes it over.
+            gone_vals = {'active': False, 'match_state': 'conflict', 'need_push': False,
+                         'match_note': self.env._('Merged in QuickBooks into %s', kept.name)}
             if duplicate and not survivor:
-                kept.with_context(**SYNC_CONTEXT).write({'partner_id': duplicate.id,
-                                                         'match_state': 'matched'})
+                gone_vals['partner_id'] = False
+            gone.with_context(**SYNC_CONTEXT).write(gone_vals)
+            if duplicate and not survivor:
+                kept.with_context(**SYNC_CONTEXT).write({'partner_id': duplicate.id, 'match_state': 'matched',
+                                                         'odoo_snapshot': gone.odoo_snapshot})
             if duplicate and survivor and duplicate != survivor:
                 duplicate.with_context(**SYNC_CONTEXT).write({'qbo_duplicate_of_id': survivor.id})
                 duplicate.message_post(body=self.env._(
@@ -368,7 +445,7 @@ class QBOPartnerMixin(models.AbstractModel):
                AND (p.company_id IS NULL OR p.company_id = %s)
                AND """ + scope + """
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND u.share IS NOT TRUE)
-               AND p.id != %s
+               AND p.id != %s AND p.qbo_duplicate_of_id IS NULL
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
                -- NOT IN a list: hashed once, whatever the planner thinks of a table just bulk-filled
                -- (a correlated NOT EXISTS ran as a loop over every mapping: seconds on 10,000 contacts).
@@ -475,6 +552,8 @@ class QBOPartnerMixin(models.AbstractModel):
         before = partners.clean_display_name((mapping.odoo_snapshot or {}).get('name'))
         sent = mapping.name or ''
         suffix = sent[len(before):] if before and sent.startswith(before) else ''
+        if not (suffix.startswith(' (') and suffix.endswith(')')):
+            suffix = ''   # only a differentiator it was sent under goes along, never a part of a name
         return partners.clean_display_name(partner.name) + suffix
 
     @api.model
@@ -524,20 +603,30 @@ class QBOPartnerMixin(models.AbstractModel):
             return
         objects = self._qbo_query_ids(state['client'], clashes.mapped('holder_qbo_id'))
         found = {str(obj.get('Id')): obj for obj in objects if isinstance(obj, dict)}
+        linked = {m.partner_id.id for m in self.search(self._qbo_domain(connection)
+                                                       + [('partner_id', 'in', clashes.partner_id.ids)])}
         for clash in clashes:
             obj = found.get(clash.holder_qbo_id)
             taken = self._qbo_push_known(clash.holder_qbo_id, state)
-            if not obj or (taken and taken.partner_id):
-                clash.write({'link_requested': False, 'message': self.env._(
-                    'Not linked: QuickBooks no longer has %(name)s, or another Odoo contact is linked to it '
-                    'now. Send this contact under another name.', name=clash.holder_name)})
-                continue
-            with self.env.cr.savepoint():
-                mapping = self._qbo_push_bind(clash.partner_id, self.browse(), obj, {}, state)
-                mapping.with_context(qbo_sync=True).write({
-                    'match_state': 'matched',
-                    'match_note': self.env._('Linked to the record holding its name')})
+            if clash.partner_id.id in linked or (taken and taken.partner_id == clash.partner_id):
                 clash.write({'state': 'resolved', 'link_requested': False, 'message': False})
+                continue
+            if not obj or (taken and taken.partner_id):
+                clash.write({
+                    'link_requested': False, 'holder_partner_id': taken.partner_id.id if taken else False,
+                    'message': self.env._(
+                        'Not linked: QuickBooks no longer has %(name)s, or another Odoo contact is linked '
+                        'to it now. Send this contact under another name.', name=clash.holder_name)})
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    mapping = self._qbo_push_bind(clash.partner_id, self.browse(), obj, {}, state)
+                    mapping.with_context(qbo_sync=True).write({
+                        'match_state': 'matched',
+                        'match_note': self.env._('Linked to the record holding its name')})
+                    clash.write({'state': 'resolved', 'link_requested': False, 'message': False})
+            except Exception as error:  # noqa: BLE001 - one clash fails alone, in words; the push goes on
+                clash.write({'link_requested': False, 'message': plain_words(self.env, error)})
 
     @api.model
     def _qbo_name_holders(self, name, state):

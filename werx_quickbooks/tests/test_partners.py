@@ -272,6 +272,12 @@ class TestPartnersPush(PartnersCase):
         self.assertEqual((travis.partner_id.name, travis.partner_id.phone),
                          ('Travis Waldron-Ross', '555-0001'))
         self.assertEqual(travis.last_direction, 'qbo2odoo')
+        # What came from QuickBooks is not sent back as Odoo's change: only the e-mail changed in Odoo goes.
+        travis.partner_id.email = 'travis@waldron.example'
+        self.sync()
+        qbo = self.store.get(self.realm, 'Customer', travis.qbo_id)
+        self.assertEqual((qbo['DisplayName'], qbo['PrimaryEmailAddr']['Address']),
+                         ('Travis Waldron-Ross', 'travis@waldron.example'))
 
         hicks = self.vendor('Hicks Hardware')
         hicks.partner_id.write({'email': 'orders@hicks.example', 'city': 'Oakland'})
@@ -312,6 +318,9 @@ class TestPartnersPush(PartnersCase):
         self.assertEqual(kept.partner_id, survivor)
         self.assertFalse(gone.active)
         self.assertEqual(duplicate.qbo_duplicate_of_id, survivor)
+        kates = [o for o in self.store.all(self.realm, 'Customer') if o['DisplayName'] == 'Kate Whelan']
+        self.assertFalse(kates,
+                         'the contact merged away is not sent to QuickBooks again')
         self.assertTrue(duplicate.exists() and duplicate.active,
                         'the Odoo duplicate is flagged, never deleted')
         self.assertIn('merged', duplicate.message_ids[0].body)
@@ -327,6 +336,23 @@ class TestPartnersPush(PartnersCase):
         self.assertEqual((geeta.qbo_id, geeta.partner_id, geeta.active), (newcomer['Id'], contact, True))
         self.assertEqual(geeta.name, 'Geeta K. (new)')
         self.assertEqual(contact.name, 'Geeta K. (new)', "the survivor's values come in")
+
+    def test_odoo_wins_only_what_odoo_changed_and_the_rest_comes_in(self):
+        self.start_partners(conflict_policy='odoo')
+        bill = self.customer("Bill's Windsurf Shop")
+        bill.partner_id.phone = '(650) 555-9999'
+        self.store.update(self.realm, 'Customer', bill.qbo_id, {
+            'PrimaryPhone': {'FreeFormNumber': '(650) 555-1111'},
+            'PrimaryEmailAddr': {'Address': 'orders@windsurf.example'}})
+        run = self.sync()
+        qbo = self.store.get(self.realm, 'Customer', bill.qbo_id)
+        self.assertEqual(qbo['PrimaryPhone']['FreeFormNumber'], '(650) 555-9999', "Odoo's phone wins")
+        self.assertEqual(bill.partner_id.email, 'orders@windsurf.example', "QuickBooks' e-mail comes in")
+        lost = run.change_ids.filtered(lambda c: not c.applied)
+        self.assertIn('(650) 555-1111', lost.mapped('new_value'), "QuickBooks' phone stays in the log")
+        self.emulator.reset_log()
+        self.sync()
+        self.assertFalse(self.writes(), 'both sides agree: nothing more to send')
 
     def test_a_customer_merged_away_without_notice_waits_for_the_user(self):
         self.start_partners()
@@ -346,6 +372,11 @@ class TestPartnersPush(PartnersCase):
         self.assertIn('open balance', failure.message)
         self.assertTrue(self.store.get(self.realm, 'Customer', cakes.qbo_id)['Active'])
         self.assertTrue(cakes.need_push, 'tried again with the next sync')
+        # Another change in QuickBooks does not bring the contact archived in Odoo back.
+        self.store.update(self.realm, 'Customer', cakes.qbo_id,
+                          {'PrimaryPhone': {'FreeFormNumber': '555-0102'}})
+        self.sync()
+        self.assertEqual((cakes.partner_id.active, cakes.partner_id.phone), (False, '555-0102'))
 
     def test_a_crash_between_the_reply_and_the_bind_leaves_one_quickbooks_customer(self):
         class WorkerKilled(BaseException):
