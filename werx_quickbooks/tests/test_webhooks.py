@@ -401,7 +401,8 @@ class TestWebhooks(QBOEmulatorHttpCase):
         gone, kept, duplicate, survivor = self.merge_customers_in_quickbooks('Video Games by Dan',
                                                                              'Kookies by Kathy')
         self.assertEqual(kept.partner_id, survivor)
-        self.assertEqual((gone.active, gone.partner_id), (False, self.env['res.partner']))
+        # The record merged away stays on its contact, archived and waiting: never sent again.
+        self.assertEqual((gone.active, gone.partner_id, gone.match_state), (False, duplicate, 'conflict'))
         self.assertEqual(duplicate.qbo_duplicate_of_id, survivor,
                          'the Odoo duplicate is flagged for the user')
         self.assertTrue(duplicate.exists(), 'never deleted')
