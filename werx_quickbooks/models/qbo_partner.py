@@ -346,13 +346,7 @@ class QBOPartnerMixin(models.AbstractModel):
         Decided field by field: only what changed in Odoo since the last sync is kept; QuickBooks'
         changes to the rest come in as usual.
         """
-        if not (self._qbo_pushing(state) and mapping.need_push and mapping.odoo_changed_at
-                and mapping.partner_id and mapping.odoo_snapshot):
-            return None
-        policy = state['connection'].conflict_policy
-        odoo_time, qbo_time = mapping.odoo_changed_at, values['qbo_updated_at']
-        newest = policy == 'newest' and qbo_time and odoo_time and odoo_time > qbo_time
-        if not (policy == 'odoo' or newest):
+        if not (mapping.odoo_snapshot and self._qbo_odoo_side_wins(mapping, values, state)):
             return None
         now = self._qbo_snapshot(mapping.partner_id, state)
         keeps = set()

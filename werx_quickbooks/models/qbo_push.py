@@ -133,18 +133,24 @@ class QBOPushMixin(models.AbstractModel):
         return state['connection'][self._qbo_direction_field] in ('both', 'odoo2qbo')
 
     @api.model
+    def _qbo_odoo_side_wins(self, mapping, values, state):
+        """True when the record changed in Odoo too and the Defaults tab's policy gives Odoo the win."""
+        if not (self._qbo_pushing(state) and mapping.need_push and mapping.odoo_changed_at
+                and mapping[self._qbo_odoo_field] and not values['deleted']):
+            return False
+        policy = state['connection'].conflict_policy
+        odoo_time, qbo_time = mapping.odoo_changed_at, values['qbo_updated_at']
+        newest = policy == 'newest' and qbo_time and odoo_time and odoo_time > qbo_time
+        return policy == 'odoo' or bool(newest)
+
+    @api.model
     def _qbo_odoo_wins(self, mapping, values, state):
         """Return True when a record changed on both sides keeps Odoo's values (Defaults tab's policy).
 
         Then QuickBooks' values are logged as not applied and the push sends Odoo's over them;
         otherwise the pull applies QuickBooks' values as usual (and logs Odoo's it replaces).
         """
-        if not (self._qbo_pushing(state) and mapping.need_push and mapping.odoo_changed_at
-                and mapping[self._qbo_odoo_field] and not values['deleted']):
-            return False
-        policy = state['connection'].conflict_policy
-        odoo_time, qbo_time = mapping.odoo_changed_at, values['qbo_updated_at']
-        if not (policy == 'odoo' or (policy == 'newest' and qbo_time and odoo_time and odoo_time > qbo_time)):
+        if not self._qbo_odoo_side_wins(mapping, values, state):
             return False
         self._qbo_keep_odoo(mapping, values, state)
         return True
